@@ -1,0 +1,164 @@
+//! The mastering chain: one ordered list of stages, the same in the plugin and the renderer.
+//!
+//! input trim → tonal EQ → multiband compressor → stereo stage → drive → true-peak limiter
+//! → output gain (DESIGN.md, "Signal path").
+
+use super::eq::TonalEq;
+use super::limiter::TruePeakLimiter;
+use super::loudness::LoudnessMeter;
+use super::meters::{peak_db, Meters};
+use super::multiband::Multiband;
+use super::sanitize::sanitize;
+use super::settings::ChainSettings;
+use super::smoothed_gain::SmoothedGain;
+use super::stereo::{correlation, StereoStage};
+use super::units::{db_to_gain, gain_to_db};
+
+/// Lathe handles mono and stereo; further channels pass through untouched.
+pub const MAX_CHANNELS: usize = 2;
+
+#[derive(Debug)]
+pub struct Chain {
+    sample_rate: f32,
+    max_block: usize,
+    trim: SmoothedGain,
+    eq: TonalEq,
+    multiband: Multiband,
+    stereo: StereoStage,
+    drive: SmoothedGain,
+    limiter: TruePeakLimiter,
+    output: SmoothedGain,
+    loudness: Option<LoudnessMeter>,
+    metering: bool,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Chain {
+    /// A chain prepared for 48 kHz; call [`Chain::prepare`] with the real rate.
+    pub fn new() -> Self {
+        let mut chain = Self {
+            sample_rate: 48_000.0,
+            max_block: 0,
+            trim: SmoothedGain::default(),
+            eq: TonalEq,
+            multiband: Multiband,
+            stereo: StereoStage::default(),
+            drive: SmoothedGain::default(),
+            limiter: TruePeakLimiter::new(48_000.0, MAX_CHANNELS),
+            output: SmoothedGain::default(),
+            loudness: None,
+            metering: true,
+        };
+        chain.prepare(48_000.0, 512);
+        chain
+    }
+
+    /// Allocates everything `process` will need at `sample_rate`. `max_block` is a hint: the
+    /// chain works sample by sample and takes blocks of any length.
+    pub fn prepare(&mut self, sample_rate: f32, max_block: usize) {
+        self.sample_rate = sample_rate;
+        self.max_block = max_block;
+        self.trim.prepare(sample_rate);
+        self.eq.prepare(sample_rate);
+        self.multiband.prepare(sample_rate);
+        self.stereo.prepare(sample_rate);
+        self.drive.prepare(sample_rate);
+        self.limiter = TruePeakLimiter::new(sample_rate, MAX_CHANNELS);
+        self.output.prepare(sample_rate);
+        self.loudness = if self.metering {
+            LoudnessMeter::new(sample_rate)
+        } else {
+            None
+        };
+        self.reset();
+    }
+
+    /// Loudness metering costs about as much as the rest of the chain; offline passes that
+    /// measure the result themselves turn it off. Takes effect at the next `prepare`.
+    pub fn set_metering(&mut self, enabled: bool) {
+        self.metering = enabled;
+    }
+
+    /// Clears every filter, envelope and delay; real-time safe.
+    pub fn reset(&mut self) {
+        self.trim.reset();
+        self.eq.reset();
+        self.multiband.reset();
+        self.stereo.reset();
+        self.drive.reset();
+        self.limiter.reset();
+        self.output.reset();
+        if let Some(l) = &mut self.loudness {
+            l.reset();
+        }
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// The delay, in samples, between input and output at the current settings. It changes
+    /// only with the limiter's look-ahead; call [`Chain::update_latency`] to apply new
+    /// settings before asking.
+    pub fn latency_samples(&self) -> usize {
+        self.eq.latency_samples() + self.multiband.latency_samples() + self.limiter.latency_samples()
+    }
+
+    /// Applies the latency-relevant settings without processing audio, so a host can be told
+    /// the new latency before the next block.
+    pub fn update_latency(&mut self, settings: &ChainSettings) -> usize {
+        self.limiter.configure(&settings.clamped().limiter);
+        self.latency_samples()
+    }
+
+    /// The limiter's oversampling factor at this rate.
+    pub fn oversampling(&self) -> usize {
+        self.limiter.oversampling()
+    }
+
+    /// Processes one block in place. `channels` holds one slice per channel, all the same
+    /// length (any length, including 0). Allocates nothing; never panics on sample values.
+    pub fn process(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        settings: &ChainSettings,
+        meters: &mut Meters,
+    ) {
+        let s = settings.clamped();
+        let n = channels.len().min(MAX_CHANNELS);
+        let channels = &mut channels[..n];
+
+        let mut non_finite = 0;
+        for ch in channels.iter_mut() {
+            non_finite += sanitize(ch);
+        }
+        meters.non_finite_samples = non_finite as u32;
+        meters.input_peak_db = peak_db(channels);
+
+        self.trim.apply(channels, db_to_gain(s.input.trim_db));
+        self.eq.process(channels, &s.eq);
+        self.multiband.process(channels, &s.multiband);
+        self.stereo.process(channels, s.stereo.width_pct);
+        self.drive.apply(channels, db_to_gain(s.limiter.drive_db));
+        let min_gain = self.limiter.process(channels, &s.limiter);
+        self.output.apply(channels, db_to_gain(s.output.gain_db));
+
+        meters.limiter_gain_db = gain_to_db(min_gain).min(0.0);
+        meters.output_peak_db = peak_db(channels);
+        meters.correlation = match channels {
+            [l, r] => correlation(l, r),
+            _ => 1.0,
+        };
+        if let Some(loudness) = &mut self.loudness {
+            loudness.add(channels);
+            meters.momentary_lufs = loudness.momentary_lufs();
+            meters.short_term_lufs = loudness.short_term_lufs();
+            meters.integrated_lufs = loudness.integrated_lufs();
+        }
+    }
+}

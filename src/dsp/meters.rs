@@ -1,0 +1,46 @@
+//! What the chain tells the editor and the renderer about the last block.
+
+/// Plain values filled by `Chain::process`. Levels in dB; `-inf` means silence, and
+/// loudness values are `-inf` until enough audio has been measured (400 ms for momentary,
+/// 3 s for short-term, ITU-R BS.1770-4 / EBU Tech 3341).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Meters {
+    /// Largest sample magnitude of the input block, dBFS.
+    pub input_peak_db: f32,
+    /// Largest sample magnitude of the output block, dBFS.
+    pub output_peak_db: f32,
+    /// The limiter's deepest gain reduction in the block, dB (0 or negative).
+    pub limiter_gain_db: f32,
+    /// Left/right correlation of the output block (1 for mono).
+    pub correlation: f32,
+    /// Output loudness, LUFS (only while metering is on).
+    pub momentary_lufs: f32,
+    pub short_term_lufs: f32,
+    pub integrated_lufs: f32,
+    /// Samples in the block that were NaN or infinite and were replaced by silence.
+    pub non_finite_samples: u32,
+}
+
+impl Default for Meters {
+    fn default() -> Self {
+        Self {
+            input_peak_db: f32::NEG_INFINITY,
+            output_peak_db: f32::NEG_INFINITY,
+            limiter_gain_db: 0.0,
+            correlation: 1.0,
+            momentary_lufs: f32::NEG_INFINITY,
+            short_term_lufs: f32::NEG_INFINITY,
+            integrated_lufs: f32::NEG_INFINITY,
+            non_finite_samples: 0,
+        }
+    }
+}
+
+/// Largest magnitude over every channel, in dBFS.
+pub fn peak_db(channels: &[&mut [f32]]) -> f32 {
+    let peak = channels
+        .iter()
+        .flat_map(|c| c.iter())
+        .fold(0.0f32, |a, &b| a.max(b.abs()));
+    super::units::gain_to_db(peak)
+}

@@ -1,0 +1,255 @@
+//! `ChainSettings`: the one contract between the plugin, the renderer and settings files.
+//!
+//! Every control lives here once, in natural units, with its range and default in a
+//! [`ParamRange`] next to the field. The plugin's `Params` are built from these ranges, the
+//! renderer reads the same struct from TOML, and [`ChainSettings::validate`] checks a file
+//! against the same ranges, so the three can never disagree.
+
+use serde::{Deserialize, Serialize};
+
+/// Range and default of one continuous control, in the unit its name carries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamRange {
+    pub min: f32,
+    pub max: f32,
+    pub default: f32,
+}
+
+impl ParamRange {
+    pub const fn new(min: f32, max: f32, default: f32) -> Self {
+        Self { min, max, default }
+    }
+
+    pub fn contains(&self, value: f32) -> bool {
+        value.is_finite() && value >= self.min && value <= self.max
+    }
+
+    /// Clamps into the range; a non-finite value falls back to the default.
+    pub fn clamp(&self, value: f32) -> f32 {
+        if value.is_finite() {
+            value.clamp(self.min, self.max)
+        } else {
+            self.default
+        }
+    }
+}
+
+/// Input trim before anything else, in dB.
+pub const TRIM_DB: ParamRange = ParamRange::new(-24.0, 24.0, 0.0);
+/// Side-channel gain of the stereo stage, in percent (100 % leaves the image alone).
+pub const WIDTH_PCT: ParamRange = ParamRange::new(0.0, 200.0, 100.0);
+/// Gain into the limiter, in dB.
+pub const DRIVE_DB: ParamRange = ParamRange::new(0.0, 24.0, 0.0);
+/// Limiter ceiling, in dB true peak (ITU-R BS.1770-4 Annex 2).
+pub const CEILING_DBTP: ParamRange = ParamRange::new(-6.0, 0.0, -1.0);
+/// Limiter look-ahead, in ms. It sets the attack time and, with it, the latency.
+pub const LOOKAHEAD_MS: ParamRange = ParamRange::new(0.5, 10.0, 2.0);
+/// Limiter release time constant, in ms.
+pub const RELEASE_MS: ParamRange = ParamRange::new(1.0, 1000.0, 150.0);
+/// Output gain after the limiter, in dB. Never above 0 dB so the ceiling holds.
+pub const OUTPUT_GAIN_DB: ParamRange = ParamRange::new(-24.0, 0.0, 0.0);
+
+/// Settings of the whole chain, in signal-path order (see DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainSettings {
+    pub input: InputSettings,
+    pub eq: EqSettings,
+    pub multiband: MultibandSettings,
+    pub stereo: StereoSettings,
+    pub limiter: LimiterSettings,
+    pub output: OutputSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InputSettings {
+    pub trim_db: f32,
+}
+
+impl Default for InputSettings {
+    fn default() -> Self {
+        Self {
+            trim_db: TRIM_DB.default,
+        }
+    }
+}
+
+/// The tonal EQ. Neutral for now: its place in the chain and in the settings file is fixed,
+/// its bands arrive with the DSP issue.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EqSettings {}
+
+/// The multiband compressor. Neutral for now, like [`EqSettings`].
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MultibandSettings {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StereoSettings {
+    pub width_pct: f32,
+}
+
+impl Default for StereoSettings {
+    fn default() -> Self {
+        Self {
+            width_pct: WIDTH_PCT.default,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimiterSettings {
+    pub drive_db: f32,
+    pub ceiling_dbtp: f32,
+    pub lookahead_ms: f32,
+    pub release_ms: f32,
+}
+
+impl Default for LimiterSettings {
+    fn default() -> Self {
+        Self {
+            drive_db: DRIVE_DB.default,
+            ceiling_dbtp: CEILING_DBTP.default,
+            lookahead_ms: LOOKAHEAD_MS.default,
+            release_ms: RELEASE_MS.default,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputSettings {
+    pub gain_db: f32,
+}
+
+impl Default for OutputSettings {
+    fn default() -> Self {
+        Self {
+            gain_db: OUTPUT_GAIN_DB.default,
+        }
+    }
+}
+
+/// Why a settings file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("not a valid settings file: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("`{field}` = {value} is outside its range {min} to {max}")]
+    OutOfRange {
+        field: &'static str,
+        value: f32,
+        min: f32,
+        max: f32,
+    },
+}
+
+impl ChainSettings {
+    /// Every continuous control with its name in the settings file, its value and its range.
+    pub fn controls(&self) -> [(&'static str, f32, ParamRange); 7] {
+        [
+            ("input.trim_db", self.input.trim_db, TRIM_DB),
+            ("stereo.width_pct", self.stereo.width_pct, WIDTH_PCT),
+            ("limiter.drive_db", self.limiter.drive_db, DRIVE_DB),
+            ("limiter.ceiling_dbtp", self.limiter.ceiling_dbtp, CEILING_DBTP),
+            ("limiter.lookahead_ms", self.limiter.lookahead_ms, LOOKAHEAD_MS),
+            ("limiter.release_ms", self.limiter.release_ms, RELEASE_MS),
+            ("output.gain_db", self.output.gain_db, OUTPUT_GAIN_DB),
+        ]
+    }
+
+    /// Checks every control against its range; the error names the first one outside.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        for (field, value, range) in self.controls() {
+            if !range.contains(value) {
+                return Err(SettingsError::OutOfRange {
+                    field,
+                    value,
+                    min: range.min,
+                    max: range.max,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses and validates a settings file. Missing fields take their defaults; unknown
+    /// fields are an error, so a typo never silently falls back to a default.
+    pub fn from_toml(text: &str) -> Result<Self, SettingsError> {
+        let settings: Self = toml::from_str(text)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn to_toml(&self) -> String {
+        // Serialising plain structs of numbers cannot fail.
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// A copy with every control clamped into its range (what the DSP actually uses).
+    pub fn clamped(&self) -> Self {
+        Self {
+            input: InputSettings {
+                trim_db: TRIM_DB.clamp(self.input.trim_db),
+            },
+            eq: self.eq,
+            multiband: self.multiband,
+            stereo: StereoSettings {
+                width_pct: WIDTH_PCT.clamp(self.stereo.width_pct),
+            },
+            limiter: LimiterSettings {
+                drive_db: DRIVE_DB.clamp(self.limiter.drive_db),
+                ceiling_dbtp: CEILING_DBTP.clamp(self.limiter.ceiling_dbtp),
+                lookahead_ms: LOOKAHEAD_MS.clamp(self.limiter.lookahead_ms),
+                release_ms: RELEASE_MS.clamp(self.limiter.release_ms),
+            },
+            output: OutputSettings {
+                gain_db: OUTPUT_GAIN_DB.clamp(self.output.gain_db),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_round_trip_keeps_every_value() {
+        let mut s = ChainSettings::default();
+        s.input.trim_db = -3.5;
+        s.stereo.width_pct = 120.0;
+        s.limiter.drive_db = 4.25;
+        s.limiter.ceiling_dbtp = -0.3;
+        s.limiter.lookahead_ms = 5.0;
+        s.limiter.release_ms = 80.0;
+        s.output.gain_db = -0.5;
+        let back = ChainSettings::from_toml(&s.to_toml()).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn missing_fields_take_defaults() {
+        let s = ChainSettings::from_toml("[limiter]\nceiling_dbtp = -2.0\n").unwrap();
+        assert_eq!(s.limiter.ceiling_dbtp, -2.0);
+        assert_eq!(s.limiter.release_ms, RELEASE_MS.default);
+        assert_eq!(s.input, InputSettings::default());
+    }
+
+    #[test]
+    fn out_of_range_and_unknown_fields_are_refused_by_name() {
+        let e = ChainSettings::from_toml("[limiter]\nceiling_dbtp = 3.0\n").unwrap_err();
+        assert!(e.to_string().contains("limiter.ceiling_dbtp"), "{e}");
+        let e = ChainSettings::from_toml("[limiter]\nceilin_dbtp = -1.0\n").unwrap_err();
+        assert!(e.to_string().contains("ceilin_dbtp"), "{e}");
+    }
+
+    #[test]
+    fn defaults_sit_inside_their_ranges() {
+        ChainSettings::default().validate().unwrap();
+    }
+}

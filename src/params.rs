@@ -1,0 +1,167 @@
+//! The plugin's parameters, mapped one to one onto [`ChainSettings`].
+//!
+//! Ranges and defaults come from `dsp::settings`, so the plugin and a settings file can never
+//! disagree. Parameter ids are short and permanent: hosts store automation and presets under
+//! them, so once released an id is never renamed or reused.
+
+use nice_plug::prelude::*;
+
+use crate::dsp::settings::{
+    ChainSettings, InputSettings, LimiterSettings, OutputSettings, ParamRange, StereoSettings,
+    CEILING_DBTP, DRIVE_DB, LOOKAHEAD_MS, OUTPUT_GAIN_DB, RELEASE_MS, TRIM_DB, WIDTH_PCT,
+};
+
+/// Every parameter's id, as written into host sessions.
+pub mod ids {
+    pub const TRIM: &str = "in_trim";
+    pub const WIDTH: &str = "st_width";
+    pub const DRIVE: &str = "lim_drive";
+    pub const CEILING: &str = "lim_ceil";
+    pub const LOOKAHEAD: &str = "lim_look";
+    pub const RELEASE: &str = "lim_rel";
+    pub const OUTPUT_GAIN: &str = "out_gain";
+}
+
+#[derive(Params)]
+pub struct LatheParams {
+    #[nested(group = "Input")]
+    pub input: InputParams,
+    #[nested(group = "Stereo")]
+    pub stereo: StereoParams,
+    #[nested(group = "Limiter")]
+    pub limiter: LimiterParams,
+    #[nested(group = "Output")]
+    pub output: OutputParams,
+}
+
+#[derive(Params)]
+pub struct InputParams {
+    #[id = "in_trim"]
+    pub trim_db: FloatParam,
+}
+
+#[derive(Params)]
+pub struct StereoParams {
+    #[id = "st_width"]
+    pub width_pct: FloatParam,
+}
+
+#[derive(Params)]
+pub struct LimiterParams {
+    #[id = "lim_drive"]
+    pub drive_db: FloatParam,
+    #[id = "lim_ceil"]
+    pub ceiling_dbtp: FloatParam,
+    #[id = "lim_look"]
+    pub lookahead_ms: FloatParam,
+    #[id = "lim_rel"]
+    pub release_ms: FloatParam,
+}
+
+#[derive(Params)]
+pub struct OutputParams {
+    #[id = "out_gain"]
+    pub gain_db: FloatParam,
+}
+
+/// A linear parameter over `range`. No nice-plug smoother: the DSP smooths every gain itself,
+/// so the renderer, which has no host, produces the same samples.
+fn linear(name: &str, range: ParamRange, unit: &'static str, step: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        range.default,
+        FloatRange::Linear {
+            min: range.min,
+            max: range.max,
+        },
+    )
+    .with_unit(unit)
+    .with_step_size(step)
+}
+
+impl Default for LatheParams {
+    fn default() -> Self {
+        Self {
+            input: InputParams {
+                trim_db: linear("Input Trim", TRIM_DB, " dB", 0.01),
+            },
+            stereo: StereoParams {
+                width_pct: linear("Width", WIDTH_PCT, " %", 0.1),
+            },
+            limiter: LimiterParams {
+                drive_db: linear("Drive", DRIVE_DB, " dB", 0.01),
+                ceiling_dbtp: linear("Ceiling", CEILING_DBTP, " dBTP", 0.01),
+                lookahead_ms: linear("Look-ahead", LOOKAHEAD_MS, " ms", 0.01),
+                // Release times are judged in ratios, so the knob is skewed toward short ones.
+                release_ms: FloatParam::new(
+                    "Release",
+                    RELEASE_MS.default,
+                    FloatRange::Skewed {
+                        min: RELEASE_MS.min,
+                        max: RELEASE_MS.max,
+                        factor: FloatRange::skew_factor(-2.0),
+                    },
+                )
+                .with_unit(" ms")
+                .with_step_size(0.1),
+            },
+            output: OutputParams {
+                gain_db: linear("Output Gain", OUTPUT_GAIN_DB, " dB", 0.01),
+            },
+        }
+    }
+}
+
+impl LatheParams {
+    /// The current parameter values as the DSP's plain settings. Allocation-free, so it runs
+    /// at the top of every process call.
+    pub fn settings(&self) -> ChainSettings {
+        ChainSettings {
+            input: InputSettings {
+                trim_db: self.input.trim_db.value(),
+            },
+            stereo: StereoSettings {
+                width_pct: self.stereo.width_pct.value(),
+            },
+            limiter: LimiterSettings {
+                drive_db: self.limiter.drive_db.value(),
+                ceiling_dbtp: self.limiter.ceiling_dbtp.value(),
+                lookahead_ms: self.limiter.lookahead_ms.value(),
+                release_ms: self.limiter.release_ms.value(),
+            },
+            output: OutputSettings {
+                gain_db: self.output.gain_db.value(),
+            },
+            ..ChainSettings::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_map_onto_default_settings() {
+        assert_eq!(LatheParams::default().settings(), ChainSettings::default());
+    }
+
+    #[test]
+    fn every_id_is_registered_once() {
+        let params = LatheParams::default();
+        let map = params.param_map();
+        let registered: Vec<&str> = map.iter().map(|(id, _, _)| id.as_str()).collect();
+        for id in [
+            ids::TRIM,
+            ids::WIDTH,
+            ids::DRIVE,
+            ids::CEILING,
+            ids::LOOKAHEAD,
+            ids::RELEASE,
+            ids::OUTPUT_GAIN,
+        ] {
+            assert_eq!(registered.iter().filter(|&&r| r == id).count(), 1, "{id}");
+        }
+        assert_eq!(registered.len(), 7);
+    }
+}

@@ -1,0 +1,164 @@
+//! The CLAP/VST3 plugin: nice-plug glue around [`Chain`]. It turns parameters into
+//! `ChainSettings`, hands the host's buffer to the chain, reports latency, and publishes the
+//! meters through atomics for an editor. No DSP lives here.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use atomic_float::AtomicF32;
+use nice_plug::prelude::*;
+
+use crate::dsp::{Chain, Meters};
+use crate::params::LatheParams;
+use std::sync::atomic::Ordering;
+
+/// The meters an editor reads. Written with relaxed atomic stores at the end of each block:
+/// the audio thread never waits on the GUI.
+#[derive(Debug, Default)]
+pub struct SharedMeters {
+    pub input_peak_db: AtomicF32,
+    pub output_peak_db: AtomicF32,
+    pub limiter_gain_db: AtomicF32,
+    pub correlation: AtomicF32,
+    pub momentary_lufs: AtomicF32,
+    pub short_term_lufs: AtomicF32,
+    pub integrated_lufs: AtomicF32,
+    pub latency_samples: std::sync::atomic::AtomicU32,
+}
+
+impl SharedMeters {
+    pub fn publish(&self, m: &Meters) {
+        let r = Ordering::Relaxed;
+        self.input_peak_db.store(m.input_peak_db, r);
+        self.output_peak_db.store(m.output_peak_db, r);
+        self.limiter_gain_db.store(m.limiter_gain_db, r);
+        self.correlation.store(m.correlation, r);
+        self.momentary_lufs.store(m.momentary_lufs, r);
+        self.short_term_lufs.store(m.short_term_lufs, r);
+        self.integrated_lufs.store(m.integrated_lufs, r);
+    }
+}
+
+pub struct Lathe {
+    params: Arc<LatheParams>,
+    chain: Chain,
+    meters: Meters,
+    shared_meters: Arc<SharedMeters>,
+    latency: u32,
+}
+
+impl Default for Lathe {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(LatheParams::default()),
+            chain: Chain::new(),
+            meters: Meters::default(),
+            shared_meters: Arc::new(SharedMeters::default()),
+            latency: 0,
+        }
+    }
+}
+
+impl Lathe {
+    /// The meters, for an editor to read.
+    pub fn shared_meters(&self) -> Arc<SharedMeters> {
+        self.shared_meters.clone()
+    }
+}
+
+impl Plugin for Lathe {
+    const NAME: &'static str = "Lathe";
+    const VENDOR: &'static str = "Lathe";
+    const URL: &'static str = "https://lathe.invalid";
+    const EMAIL: &'static str = "lathe@lathe.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    // Automation is applied at the sample it is written for, as the renderer would.
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        _layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.chain
+            .prepare(buffer_config.sample_rate, buffer_config.max_buffer_size as usize);
+        self.latency = self.chain.update_latency(&self.params.settings()) as u32;
+        context.set_latency_samples(self.latency);
+        self.shared_meters
+            .latency_samples
+            .store(self.latency, Ordering::Relaxed);
+        true
+    }
+
+    fn reset(&mut self) {
+        self.chain.reset();
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let settings = self.params.settings();
+        let latency = self.chain.update_latency(&settings) as u32;
+        if latency != self.latency {
+            self.latency = latency;
+            context.set_latency_samples(latency);
+            self.shared_meters
+                .latency_samples
+                .store(latency, Ordering::Relaxed);
+        }
+        self.chain
+            .process(buffer.as_slice(), &settings, &mut self.meters);
+        self.shared_meters.publish(&self.meters);
+        // The look-ahead delay still holds audio after the input stops.
+        ProcessStatus::Tail(self.latency)
+    }
+}
+
+impl ClapPlugin for Lathe {
+    const CLAP_ID: &'static str = "audio.lathe.mastering-chain";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Mastering chain: tonal EQ, multiband compression, true-peak limiting to a LUFS target");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Mastering,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for Lathe {
+    const VST3_CLASS_ID: [u8; 16] = *b"LatheMasterChain";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Mastering];
+}
+
+nice_export_clap!(Lathe);
+nice_export_vst3!(Lathe);

@@ -1,0 +1,317 @@
+//! A minimal CLAP host (clack-host 0.2.0) that loads the bundled `Lathe.clap` and runs it the way
+//! a DAW would: instantiate, activate at a rate, start processing, feed host-sized blocks with
+//! parameter events, ask the latency extension for the delay.
+//!
+//! Included by the integration tests with `#[path = "common/clap_host.rs"] mod clap_host;`.
+//! Needs: cargo xtask bundle lathe --release
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use std::ffi::CStr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+
+/// The plugin's CLAP id (`ClapPlugin::CLAP_ID` in src/plugin.rs).
+pub const PLUGIN_ID: &CStr = c"audio.lathe.mastering-chain";
+
+/// Where `cargo xtask bundle lathe --release` puts the CLAP bundle. On Linux and Windows the
+/// bundle is the shared library itself; on macOS it is a directory.
+pub fn bundle_path() -> PathBuf {
+    let bundle = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Lathe.clap");
+    if cfg!(target_os = "macos") {
+        bundle.join("Contents/MacOS/Lathe")
+    } else {
+        bundle
+    }
+}
+
+/// Host callbacks that may come from any thread.
+#[derive(Default)]
+pub struct Shared {
+    pub restart_requested: AtomicBool,
+    pub process_requested: AtomicBool,
+    pub callback_requested: AtomicBool,
+}
+
+impl SharedHandler<'_> for Shared {
+    fn request_restart(&self) {
+        self.restart_requested.store(true, Ordering::SeqCst);
+    }
+    fn request_process(&self) {
+        self.process_requested.store(true, Ordering::SeqCst);
+    }
+    fn request_callback(&self) {
+        self.callback_requested.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Host callbacks on the main thread.
+#[derive(Default)]
+pub struct MainThread {
+    /// Set when the plugin calls `clap_host_latency.changed`.
+    pub latency_changed: Cell<bool>,
+}
+
+impl MainThreadHandler<'_> for MainThread {}
+
+impl HostLatencyImpl for MainThread {
+    fn changed(&self) {
+        self.latency_changed.set(true);
+    }
+}
+
+pub struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = Shared;
+    type MainThread<'a> = MainThread;
+    type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<HostLatency>();
+    }
+}
+
+/// One parameter as the plugin describes it through the params extension.
+#[derive(Debug, Clone)]
+pub struct ParamDesc {
+    pub id: ClapId,
+    pub name: String,
+    pub module: String,
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+}
+
+/// A loaded, instantiated Lathe. Activate it with [`Lathe::activate`], then process.
+pub struct Lathe {
+    // Field order matters for Drop: the processor must be gone before the instance.
+    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+    instance: PluginInstance<TestHost>,
+    params_ext: PluginParams,
+    latency_ext: PluginLatency,
+    pub params: Vec<ParamDesc>,
+    sample_rate: f64,
+    max_block: u32,
+}
+
+impl Lathe {
+    /// Loads the bundle and instantiates the plugin. Panics with build instructions if the
+    /// bundle is missing.
+    pub fn load() -> Self {
+        let path = bundle_path();
+        assert!(
+            path.exists(),
+            "{} is missing: build the plugin first with `cargo xtask bundle lathe --release`",
+            path.display()
+        );
+        // SAFETY: loading a shared library runs its initialisers; this is our own bundle.
+        let entry = unsafe { PluginEntry::load(&path) }.unwrap_or_else(|e| {
+            panic!(
+                "could not load {} ({e}); rebuild it with `cargo xtask bundle lathe --release`",
+                path.display()
+            )
+        });
+        let host_info =
+            HostInfo::new("Lathe test host", "Lathe", "https://lathe.invalid", "0.1.0").unwrap();
+        let mut instance = PluginInstance::<TestHost>::new(
+            |_| Shared::default(),
+            |_| MainThread::default(),
+            &entry,
+            PLUGIN_ID,
+            &host_info,
+        )
+        .unwrap_or_else(|e| panic!("could not instantiate {PLUGIN_ID:?}: {e}"));
+
+        let handle = instance.plugin_handle();
+        let params_ext = handle
+            .get_extension::<PluginParams>()
+            .expect("the plugin offers the params extension");
+        let latency_ext = handle
+            .get_extension::<PluginLatency>()
+            .expect("the plugin offers the latency extension");
+
+        let mut params = Vec::new();
+        let mut buffer = ParamInfoBuffer::new();
+        // nice-plug 0.4.2's get_info checks `index > count`, not `>=`: never ask past the end.
+        for index in 0..params_ext.count(&handle) {
+            let info = params_ext
+                .get_info(&handle, index, &mut buffer)
+                .expect("param info");
+            params.push(ParamDesc {
+                id: info.id,
+                name: String::from_utf8_lossy(info.name).into_owned(),
+                module: String::from_utf8_lossy(info.module).into_owned(),
+                min: info.min_value,
+                max: info.max_value,
+                default: info.default_value,
+            });
+        }
+
+        Self {
+            processor: None,
+            instance,
+            params_ext,
+            latency_ext,
+            params,
+            sample_rate: 0.0,
+            max_block: 0,
+        }
+    }
+
+    /// The CLAP id of the parameter with this display name.
+    pub fn param_id(&self, name: &str) -> ClapId {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| {
+                let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+                panic!("no parameter named {name:?}; the plugin has {names:?}")
+            })
+            .id
+    }
+
+    /// The parameter's current value as the host sees it (nice-plug: normalised, 0..1).
+    pub fn param_value(&mut self, id: ClapId) -> f64 {
+        let handle = self.instance.plugin_handle();
+        self.params_ext
+            .get_value(&handle, id)
+            .expect("param value")
+    }
+
+    /// The plugin's own text for a value of a parameter, e.g. "6.00 dB".
+    pub fn param_text(&mut self, id: ClapId, value: f64) -> String {
+        let handle = self.instance.plugin_handle();
+        let mut buf = [0u8; 128];
+        let text = self
+            .params_ext
+            .value_to_text(&handle, id, value, &mut buf)
+            .expect("value_to_text");
+        String::from_utf8_lossy(text).into_owned()
+    }
+
+    /// Activates at `sample_rate` (blocks of 1 to `max_block` frames) and starts processing.
+    /// Deactivates first if already active.
+    pub fn activate(&mut self, sample_rate: f64, max_block: u32) {
+        self.deactivate();
+        let stopped = self
+            .instance
+            .activate(
+                |_, _| (),
+                PluginAudioConfiguration {
+                    sample_rate,
+                    min_frames_count: 1,
+                    max_frames_count: max_block,
+                },
+            )
+            .unwrap_or_else(|e| panic!("activation at {sample_rate} Hz failed: {e}"));
+        self.processor = Some(stopped.start_processing().expect("start_processing"));
+        self.sample_rate = sample_rate;
+        self.max_block = max_block;
+    }
+
+    pub fn deactivate(&mut self) {
+        if let Some(started) = self.processor.take() {
+            let stopped = started.stop_processing();
+            self.instance.deactivate(stopped);
+        }
+    }
+
+    /// The latency the plugin reports through the CLAP latency extension.
+    pub fn latency(&mut self) -> u32 {
+        let handle = self.instance.plugin_handle();
+        self.latency_ext.get(&handle)
+    }
+
+    /// Whether the plugin has called `clap_host_latency.changed` since the last call.
+    pub fn take_latency_changed(&self) -> bool {
+        self.instance
+            .access_handler(|h: &MainThread| h.latency_changed.replace(false))
+    }
+
+    /// Runs `input` (planar, 2 channels for the default layout) through the plugin in host
+    /// blocks whose lengths cycle through `blocks` (each at most `max_block`), with the
+    /// parameter changes `(id, normalised value)` sent as events at sample 0 of the first
+    /// block. Returns the plugin's output, the same length as the input.
+    pub fn process(
+        &mut self,
+        input: &[Vec<f32>],
+        first_block_params: &[(ClapId, f64)],
+        blocks: &[usize],
+    ) -> Vec<Vec<f32>> {
+        assert!(!blocks.is_empty() && blocks.iter().all(|&b| b > 0));
+        assert!(
+            blocks.iter().all(|&b| b <= self.max_block as usize),
+            "a block is longer than the max_frames_count given at activation"
+        );
+        let max_block = self.max_block;
+        let processor = self
+            .processor
+            .as_mut()
+            .expect("activate the plugin before processing");
+
+        let frames = input.first().map_or(0, Vec::len);
+        let mut host_in: Vec<Vec<f32>> = input.to_vec();
+        let mut host_out: Vec<Vec<f32>> = vec![vec![0.0; frames]; input.len()];
+        let mut input_ports = AudioPorts::with_capacity(input.len(), 1);
+        let mut output_ports = AudioPorts::with_capacity(input.len(), 1);
+
+        let mut events = EventBuffer::with_capacity(first_block_params.len());
+        for &(id, value) in first_block_params {
+            events.push(&ParamValueEvent::new(0, id, Pckn::match_all(), value));
+        }
+        let no_events = EventBuffer::new();
+        let mut out_events = EventBuffer::new();
+
+        let mut start = 0;
+        let mut k = 0;
+        while start < frames {
+            let len = blocks[k % blocks.len()].min(frames - start);
+            let end = start + len;
+            let in_events = if k == 0 { &events } else { &no_events };
+            k += 1;
+
+            let audio_in = input_ports.with_input_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only(
+                    host_in
+                        .iter_mut()
+                        .map(|c| InputChannel::variable(&mut c[start..end])),
+                ),
+            }]);
+            let mut audio_out = output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    host_out.iter_mut().map(|c| &mut c[start..end]),
+                ),
+            }]);
+            debug_assert!(len as u32 <= max_block);
+            out_events.clear();
+            processor
+                .process(
+                    &audio_in,
+                    &mut audio_out,
+                    &in_events.as_input(),
+                    &mut out_events.as_output(),
+                    Some(start as u64),
+                    None,
+                )
+                .unwrap_or_else(|e| panic!("process failed at frame {start}: {e}"));
+            start = end;
+        }
+        host_out
+    }
+}
+
+impl Drop for Lathe {
+    fn drop(&mut self) {
+        // Stop and deactivate before the instance goes: clack-host leaks (does not destroy)
+        // an instance whose audio processor is still alive.
+        self.deactivate();
+    }
+}

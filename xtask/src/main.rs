@@ -1,0 +1,3 @@
+fn main() -> anyhow::Result<()> {
+    nice_plug_xtask::main()
+}
