@@ -103,8 +103,10 @@ impl Plugin for Lathe {
         buffer_config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        self.chain
-            .prepare(buffer_config.sample_rate, buffer_config.max_buffer_size as usize);
+        self.chain.prepare(
+            buffer_config.sample_rate,
+            buffer_config.max_buffer_size as usize,
+        );
         self.latency = self.chain.update_latency(&self.params.settings()) as u32;
         context.set_latency_samples(self.latency);
         self.shared_meters
@@ -142,8 +144,9 @@ impl Plugin for Lathe {
 
 impl ClapPlugin for Lathe {
     const CLAP_ID: &'static str = "audio.lathe.mastering-chain";
-    const CLAP_DESCRIPTION: Option<&'static str> =
-        Some("Mastering chain: tonal EQ, multiband compression, true-peak limiting to a LUFS target");
+    const CLAP_DESCRIPTION: Option<&'static str> = Some(
+        "Mastering chain: tonal EQ, multiband compression, true-peak limiting to a LUFS target",
+    );
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
     const CLAP_FEATURES: &'static [ClapFeature] = &[

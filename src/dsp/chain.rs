@@ -106,7 +106,9 @@ impl Chain {
     /// only with the limiter's look-ahead; call [`Chain::update_latency`] to apply new
     /// settings before asking.
     pub fn latency_samples(&self) -> usize {
-        self.eq.latency_samples() + self.multiband.latency_samples() + self.limiter.latency_samples()
+        self.eq.latency_samples()
+            + self.multiband.latency_samples()
+            + self.limiter.latency_samples()
     }
 
     /// Applies the latency-relevant settings without processing audio, so a host can be told

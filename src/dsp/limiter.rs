@@ -339,8 +339,14 @@ mod tests {
             x[1000] = 4.0;
             lim.process(&mut [&mut x[..]], &s);
             let peak = x.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
-            assert!(peak <= db_to_gain(s.ceiling_dbtp), "{lookahead_ms} ms: {peak}");
-            assert!(peak > db_to_gain(s.ceiling_dbtp - 0.5), "{lookahead_ms} ms: {peak}");
+            assert!(
+                peak <= db_to_gain(s.ceiling_dbtp),
+                "{lookahead_ms} ms: {peak}"
+            );
+            assert!(
+                peak > db_to_gain(s.ceiling_dbtp - 0.5),
+                "{lookahead_ms} ms: {peak}"
+            );
         }
     }
 }

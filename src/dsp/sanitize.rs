@@ -41,7 +41,15 @@ mod tests {
 
     #[test]
     fn nan_inf_and_subnormals_become_zero() {
-        let mut x = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e-40, -1e-35, 0.5, -1.0];
+        let mut x = [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1e-40,
+            -1e-35,
+            0.5,
+            -1.0,
+        ];
         assert_eq!(sanitize(&mut x), 3);
         assert_eq!(x, [0.0, 0.0, 0.0, 0.0, 0.0, 0.5, -1.0]);
     }

@@ -155,8 +155,16 @@ impl ChainSettings {
             ("input.trim_db", self.input.trim_db, TRIM_DB),
             ("stereo.width_pct", self.stereo.width_pct, WIDTH_PCT),
             ("limiter.drive_db", self.limiter.drive_db, DRIVE_DB),
-            ("limiter.ceiling_dbtp", self.limiter.ceiling_dbtp, CEILING_DBTP),
-            ("limiter.lookahead_ms", self.limiter.lookahead_ms, LOOKAHEAD_MS),
+            (
+                "limiter.ceiling_dbtp",
+                self.limiter.ceiling_dbtp,
+                CEILING_DBTP,
+            ),
+            (
+                "limiter.lookahead_ms",
+                self.limiter.lookahead_ms,
+                LOOKAHEAD_MS,
+            ),
             ("limiter.release_ms", self.limiter.release_ms, RELEASE_MS),
             ("output.gain_db", self.output.gain_db, OUTPUT_GAIN_DB),
         ]

@@ -229,8 +229,14 @@ mod tests {
                     // Never more than 0.1 dB low (a low reading lets overs through). The
                     // meter kernel's passband ripple may read up to ~0.15 dB high, as the
                     // meters themselves do; that costs a hair of loudness, no more.
-                    assert!(db > -0.1, "{rate} Hz rate, {freq} Hz, phase {phase}: {db} dB");
-                    assert!(db < 0.2, "{rate} Hz rate, {freq} Hz, phase {phase}: {db} dB");
+                    assert!(
+                        db > -0.1,
+                        "{rate} Hz rate, {freq} Hz, phase {phase}: {db} dB"
+                    );
+                    assert!(
+                        db < 0.2,
+                        "{rate} Hz rate, {freq} Hz, phase {phase}: {db} dB"
+                    );
                 }
             }
         }

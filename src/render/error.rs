@@ -1,0 +1,39 @@
+//! What can stop a render. Every message names the file it is about.
+
+use std::path::PathBuf;
+
+use super::decode::DecodeError;
+use crate::dsp::settings::SettingsError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("{path}: {source}")]
+    Settings {
+        path: PathBuf,
+        source: SettingsError,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: already exists; pass --force to overwrite it")]
+    OutputExists { path: PathBuf },
+    #[error("{path}: would overwrite the input mix")]
+    WouldOverwriteInput { path: PathBuf },
+    #[error("resampling {from} Hz to {to} Hz failed: {detail}")]
+    Resample { from: u32, to: u32, detail: String },
+    #[error("{path}: cannot write WAV ({detail})")]
+    Wav { path: PathBuf, detail: String },
+}
+
+impl RenderError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
