@@ -64,6 +64,18 @@ pub struct OutputParams {
     pub gain_db: FloatParam,
 }
 
+/// Shows a value with `digits` decimals, never as "-0.00": a host that converts the text back
+/// would otherwise see a different value than it set.
+fn display(digits: usize) -> std::sync::Arc<dyn Fn(f32) -> String + Send + Sync> {
+    std::sync::Arc::new(move |v| {
+        let text = format!("{v:.digits$}");
+        match text.strip_prefix('-') {
+            Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+            _ => text,
+        }
+    })
+}
+
 /// A linear parameter over `range`. No nice-plug smoother: the DSP smooths every gain itself,
 /// so the renderer, which has no host, produces the same samples.
 fn linear(name: &str, range: ParamRange, unit: &'static str, step: f32) -> FloatParam {
@@ -77,6 +89,7 @@ fn linear(name: &str, range: ParamRange, unit: &'static str, step: f32) -> Float
     )
     .with_unit(unit)
     .with_step_size(step)
+    .with_value_to_string(display(2))
 }
 
 impl Default for LatheParams {
@@ -103,7 +116,8 @@ impl Default for LatheParams {
                     },
                 )
                 .with_unit(" ms")
-                .with_step_size(0.1),
+                .with_step_size(0.1)
+                .with_value_to_string(display(1)),
             },
             output: OutputParams {
                 gain_db: linear("Output Gain", OUTPUT_GAIN_DB, " dB", 0.01),
@@ -144,6 +158,14 @@ mod tests {
     #[test]
     fn defaults_map_onto_default_settings() {
         assert_eq!(LatheParams::default().settings(), ChainSettings::default());
+    }
+
+    #[test]
+    fn values_never_show_as_negative_zero() {
+        let show = display(2);
+        assert_eq!(show(-0.0001), "0.00");
+        assert_eq!(show(-0.5), "-0.50");
+        assert_eq!(show(1.234), "1.23");
     }
 
     #[test]

@@ -107,7 +107,9 @@ impl Plugin for Lathe {
             buffer_config.sample_rate,
             buffer_config.max_buffer_size as usize,
         );
-        self.latency = self.chain.update_latency(&self.params.settings()) as u32;
+        // Fixed for a sample rate, whatever the settings: reported once, here, which is the
+        // only place CLAP allows a latency change.
+        self.latency = self.chain.latency_samples() as u32;
         context.set_latency_samples(self.latency);
         self.shared_meters
             .latency_samples
@@ -123,17 +125,9 @@ impl Plugin for Lathe {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        context: &mut impl ProcessContext<Self>,
+        _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.params.settings();
-        let latency = self.chain.update_latency(&settings) as u32;
-        if latency != self.latency {
-            self.latency = latency;
-            context.set_latency_samples(latency);
-            self.shared_meters
-                .latency_samples
-                .store(latency, Ordering::Relaxed);
-        }
         self.chain
             .process(buffer.as_slice(), &settings, &mut self.meters);
         self.shared_meters.publish(&self.meters);

@@ -12,6 +12,7 @@ mod clap_host;
 use std::path::Path;
 
 use clap_host::Lathe;
+use lathe::dsp::settings::{ParamRange, CEILING_DBTP, DRIVE_DB, TRIM_DB, WIDTH_PCT};
 use lathe::dsp::ChainSettings;
 
 /// Host block lengths, cycled: odd, tiny and full-size blocks, none aligned with the renderer's.
@@ -29,23 +30,52 @@ fn peak(channels: &[Vec<f32>]) -> f32 {
         .fold(0.0f32, |m, &s| m.max(s.abs()))
 }
 
-/// nice-plug's plain value for a normalised one on a linear range with a step size
-/// (`FloatRange::unnormalize` then `snap_to_step`, in f32 as nice-plug does it).
-fn nice_plug_plain(normalised: f64, min: f32, max: f32, step: f32) -> f32 {
-    let n = normalised as f32;
-    let value = n * (max - min) + min;
-    ((value / step).round() * step).clamp(min, max)
+/// A parameter change as the host sends it: the parameter's display name (how the test finds
+/// its CLAP id), the normalised value on the wire, and the plain value the DSP must receive.
+struct Wire {
+    name: &'static str,
+    normalised: f64,
+    range: ParamRange,
+    /// The step size `src/params.rs` gives the parameter.
+    step: f32,
+    plain: f32,
+}
+
+impl Wire {
+    fn new(name: &'static str, normalised: f64, range: ParamRange, step: f32, plain: f32) -> Self {
+        Self {
+            name,
+            normalised,
+            range,
+            step,
+            plain,
+        }
+    }
+
+    /// nice-plug's plain value for the normalised one on a linear range with a step size
+    /// (`FloatRange::unnormalize`, then `snap_to_step`, in f32 as nice-plug 0.4.2 does it).
+    fn nice_plug_plain(&self) -> f32 {
+        let (min, max) = (self.range.min, self.range.max);
+        let value = self.normalised as f32 * (max - min) + min;
+        ((value / self.step).round() * self.step).clamp(min, max)
+    }
 }
 
 #[test]
 fn plugin_and_renderer_are_one_chain() {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/francium_excerpt.flac"));
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/francium_excerpt.flac"
+    ));
     let audio = lathe::render::decode::decode_file(path)
         .unwrap_or_else(|e| panic!("decoding {}: {e}", path.display()));
     assert_eq!(audio.sample_rate, 48_000, "the excerpt is 48 kHz");
     assert_eq!(audio.channels.len(), 2, "the excerpt is stereo");
     let frames = audio.channels[0].len();
-    assert!(frames > 48_000, "the excerpt is seconds long, got {frames} frames");
+    assert!(
+        frames > 48_000,
+        "the excerpt is seconds long, got {frames} frames"
+    );
 
     // Settings whose normalised values are exact in binary, so the plugin's plain values equal
     // these to the bit (checked below against nice-plug's own arithmetic).
@@ -54,15 +84,27 @@ fn plugin_and_renderer_are_one_chain() {
     settings.stereo.width_pct = 125.0;
     settings.limiter.drive_db = 6.0;
     settings.limiter.ceiling_dbtp = -1.5;
-    // (name, normalised, min, max, step, plain it must land on)
     let wire = [
-        ("Drive", 0.25, 0.0, 24.0, 0.01, settings.limiter.drive_db),
-        ("Ceiling", 0.75, -6.0, 0.0, 0.01, settings.limiter.ceiling_dbtp),
-        ("Input Trim", 0.46875, -24.0, 24.0, 0.01, settings.input.trim_db),
-        ("Width", 0.625, 0.0, 200.0, 0.1, settings.stereo.width_pct),
+        Wire::new("Drive", 0.25, DRIVE_DB, 0.01, settings.limiter.drive_db),
+        Wire::new(
+            "Ceiling",
+            0.75,
+            CEILING_DBTP,
+            0.01,
+            settings.limiter.ceiling_dbtp,
+        ),
+        Wire::new("Input Trim", 0.46875, TRIM_DB, 0.01, settings.input.trim_db),
+        Wire::new("Width", 0.625, WIDTH_PCT, 0.1, settings.stereo.width_pct),
     ];
-    for (name, n, min, max, step, plain) in wire {
-        assert_eq!(nice_plug_plain(n, min, max, step), plain, "{name}: {n} does not land on {plain}");
+    for w in &wire {
+        assert_eq!(
+            w.nice_plug_plain(),
+            w.plain,
+            "{}: {} does not land on {}",
+            w.name,
+            w.normalised,
+            w.plain
+        );
     }
 
     let mut plugin = Lathe::load();
@@ -71,7 +113,7 @@ fn plugin_and_renderer_are_one_chain() {
     assert!(latency > 0, "a look-ahead limiter has latency");
     let events: Vec<_> = wire
         .iter()
-        .map(|&(name, n, ..)| (plugin.param_id(name), n))
+        .map(|w| (plugin.param_id(w.name), w.normalised))
         .collect();
 
     // The whole excerpt, then `latency` samples of silence to flush the look-ahead.
@@ -87,17 +129,31 @@ fn plugin_and_renderer_are_one_chain() {
     let host_output = plugin.process(&host_input, &events, &HOST_BLOCKS);
 
     // The events reached the plugin: it now reports the values sent.
-    for &(name, n, ..) in &wire {
-        let id = plugin.param_id(name);
+    for w in &wire {
+        let id = plugin.param_id(w.name);
         let value = plugin.param_value(id);
-        assert_eq!(value, n, "{name} after processing");
-        println!("  {name:<11} = {:>6} ({})", n, plugin.param_text(id, value));
+        assert_eq!(value, w.normalised, "{} after processing", w.name);
+        println!(
+            "  {:<11} = {:<7} ({})",
+            w.name,
+            value,
+            plugin.param_text(id, value)
+        );
     }
-    assert_eq!(plugin.latency() as usize, latency, "latency changed while processing");
+    assert_eq!(
+        plugin.latency() as usize,
+        latency,
+        "latency changed while processing"
+    );
 
-    let rendered = lathe::render::master::master(&audio.channels, audio.sample_rate, &settings, |_| {});
+    let rendered =
+        lathe::render::master::master(&audio.channels, audio.sample_rate, &settings, |_| {});
     assert_eq!(rendered.len(), 2);
-    assert_eq!(rendered[0].len(), frames, "master() returns the input's length");
+    assert_eq!(
+        rendered[0].len(),
+        frames,
+        "master() returns the input's length"
+    );
 
     // Align: plugin output sample n + latency is input sample n.
     let aligned: Vec<&[f32]> = host_output.iter().map(|c| &c[latency..]).collect();
@@ -121,8 +177,16 @@ fn plugin_and_renderer_are_one_chain() {
 
     let in_peak = peak(&audio.channels) as f64;
     let out_peak = peak(&rendered) as f64;
-    let plugin_peak = host_output.iter().map(|c| &c[latency..]).flat_map(|c| c.iter()).fold(0.0f32, |m, &s| m.max(s.abs())) as f64;
-    let rms = (rendered.iter().flat_map(|c| c.iter()).map(|&s| (s as f64).powi(2)).sum::<f64>()
+    let plugin_peak = host_output
+        .iter()
+        .map(|c| &c[latency..])
+        .flat_map(|c| c.iter())
+        .fold(0.0f32, |m, &s| m.max(s.abs())) as f64;
+    let rms = (rendered
+        .iter()
+        .flat_map(|c| c.iter())
+        .map(|&s| (s as f64).powi(2))
+        .sum::<f64>()
         / (2 * frames) as f64)
         .sqrt();
     println!(
@@ -133,7 +197,11 @@ fn plugin_and_renderer_are_one_chain() {
     println!(
         "  max |difference| = {:e} ({:.1} dBFS) at channel {}, frame {}",
         max_diff,
-        if max_diff == 0.0 { f64::NEG_INFINITY } else { db(max_diff) },
+        if max_diff == 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            db(max_diff)
+        },
         worst.0,
         worst.1
     );
@@ -148,21 +216,36 @@ fn plugin_and_renderer_are_one_chain() {
 
     assert!(
         max_diff <= 1e-6,
-        "plugin and renderer differ by {:.1} dBFS (channel {}, frame {}): plugin {} vs renderer {}",
+        "plugin and renderer differ by {:.1} dBFS (channel {}, frame {}): plugin {} vs renderer {}{}",
         db(max_diff),
         worst.0,
         worst.1,
         aligned[worst.0][worst.1],
-        rendered[worst.0][worst.1]
+        rendered[worst.0][worst.1],
+        match clap_host::src_newer_than_bundle() {
+            Some(p) => format!(
+                ". {} is newer than the bundle: rebuild it with `cargo xtask bundle lathe --release`",
+                p.display()
+            ),
+            None => String::new(),
+        }
     );
-    assert!(head <= 1e-6, "the plugin output something before its reported latency: {head}");
+    assert!(
+        head <= 1e-6,
+        "the plugin output something before its reported latency: {head}"
+    );
 
     // Not trivially silent, and the limiter did work: trim and drive push the input's peak
     // over the ceiling, and the output stays under it.
     let ceiling = 10f64.powf(settings.limiter.ceiling_dbtp as f64 / 20.0);
-    assert!(db(rms) > -40.0, "output is nearly silent: {:.1} dBFS RMS", db(rms));
     assert!(
-        in_peak * 10f64.powf((settings.input.trim_db + settings.limiter.drive_db) as f64 / 20.0) > ceiling,
+        db(rms) > -40.0,
+        "output is nearly silent: {:.1} dBFS RMS",
+        db(rms)
+    );
+    assert!(
+        in_peak * 10f64.powf((settings.input.trim_db + settings.limiter.drive_db) as f64 / 20.0)
+            > ceiling,
         "this input would not reach the limiter's ceiling; the test proves nothing"
     );
     assert!(
@@ -195,16 +278,25 @@ fn reported_latency_is_the_measured_delay() {
         let output = plugin.process(&input, &[], &HOST_BLOCKS);
 
         for (ch, out) in output.iter().enumerate() {
-            let (index, value) = out
-                .iter()
-                .enumerate()
-                .fold((0, 0.0f32), |best, (i, &s)| if s.abs() > best.1.abs() { (i, s) } else { best });
+            let (index, value) = out.iter().enumerate().fold((0, 0.0f32), |best, (i, &s)| {
+                if s.abs() > best.1.abs() {
+                    (i, s)
+                } else {
+                    best
+                }
+            });
             let measured = index as isize - at as isize;
             println!(
                 "{sample_rate} Hz ch {ch}: reported latency {reported}, impulse came out {measured} samples late at {value}"
             );
-            assert_eq!(measured, reported as isize, "{sample_rate} Hz, channel {ch}");
-            assert!((value - 0.25).abs() < 1e-4, "{sample_rate} Hz: the impulse came out as {value}");
+            assert_eq!(
+                measured, reported as isize,
+                "{sample_rate} Hz, channel {ch}"
+            );
+            assert!(
+                (value - 0.25).abs() < 1e-4,
+                "{sample_rate} Hz: the impulse came out as {value}"
+            );
         }
         assert!(reported > 0, "{sample_rate} Hz: no latency reported");
     }

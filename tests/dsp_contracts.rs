@@ -36,17 +36,20 @@ fn an_impulse_appears_exactly_at_the_reported_latency() {
             settings.limiter.lookahead_ms = lookahead_ms;
             let mut chain = Chain::new();
             chain.prepare(rate, 1024);
-            let latency = chain.update_latency(&settings);
+            let latency = chain.latency_samples();
             let mut x = vec![vec![0.0f32; 8192]; 2];
             x[0][100] = 0.25;
             x[1][100] = -0.25;
             let mut block: Vec<&mut [f32]> = x.iter_mut().map(|c| &mut c[..]).collect();
             chain.process(&mut block, &settings, &mut Meters::default());
             assert_eq!(chain.latency_samples(), latency);
-            let (at, value) = x[0]
-                .iter()
-                .enumerate()
-                .fold((0, 0.0f32), |b, (i, &v)| if v.abs() > b.1.abs() { (i, v) } else { b });
+            let (at, value) = x[0].iter().enumerate().fold((0, 0.0f32), |b, (i, &v)| {
+                if v.abs() > b.1.abs() {
+                    (i, v)
+                } else {
+                    b
+                }
+            });
             assert_eq!(at, 100 + latency, "{rate} Hz, {lookahead_ms} ms");
             assert_eq!(value, 0.25, "{rate} Hz: the impulse passes unchanged");
             assert_eq!(x[1][100 + latency], -0.25);
@@ -102,7 +105,10 @@ fn hostile_samples_never_reach_the_output_and_leave_no_trace() {
     for c in &out {
         for &s in c {
             assert!(s.is_finite(), "non-finite output");
-            assert!(s == 0.0 || s.abs() >= f32::MIN_POSITIVE, "subnormal output {s:e}");
+            assert!(
+                s == 0.0 || s.abs() >= f32::MIN_POSITIVE,
+                "subnormal output {s:e}"
+            );
         }
     }
     // Within one second of the last bad sample the output is exactly what the same music
@@ -124,8 +130,14 @@ fn output_true_peak_stays_under_the_ceiling_per_ebur128() {
             let input = music_like(rate as usize * 4, rate, 1.0, 9);
             let out = run_chain(&input, rate, &settings);
             let tp = ebur128_true_peak_dbtp(&out, rate as u32);
-            assert!(tp <= ceiling as f64, "{rate} Hz, ceiling {ceiling}: {tp:.3} dBTP");
-            assert!(tp > ceiling as f64 - 0.5, "{rate} Hz: limiter too cautious, {tp:.3} dBTP");
+            assert!(
+                tp <= ceiling as f64,
+                "{rate} Hz, ceiling {ceiling}: {tp:.3} dBTP"
+            );
+            assert!(
+                tp > ceiling as f64 - 0.5,
+                "{rate} Hz: limiter too cautious, {tp:.3} dBTP"
+            );
         }
     }
 }
@@ -166,4 +178,48 @@ fn full_scale_square_waves_and_huge_transients_stay_under_the_ceiling() {
     let out = run_chain(&[x.clone(), x], rate, &settings);
     let tp = ebur128_true_peak_dbtp(&out, 44_100);
     assert!(tp <= -1.0, "{tp:.3} dBTP");
+}
+
+#[test]
+fn latency_is_the_same_at_every_look_ahead() {
+    for rate in SAMPLE_RATES {
+        let mut chain = Chain::new();
+        chain.prepare(rate, 512);
+        let latency = chain.latency_samples();
+        let mut x = vec![vec![0.1f32; 256]; 2];
+        for lookahead_ms in [0.5, 3.3, 10.0] {
+            let mut s = ChainSettings::default();
+            s.limiter.lookahead_ms = lookahead_ms;
+            let mut block: Vec<&mut [f32]> = x.iter_mut().map(|c| &mut c[..]).collect();
+            chain.process(&mut block, &s, &mut Meters::default());
+            assert_eq!(
+                chain.latency_samples(),
+                latency,
+                "{rate} Hz, {lookahead_ms} ms"
+            );
+        }
+    }
+}
+
+#[test]
+fn turning_the_look_ahead_while_limiting_never_lets_a_peak_through() {
+    let rate = 48_000.0;
+    let input = music_like(rate as usize * 4, rate, 1.0, 21);
+    let mut out = input.clone();
+    let mut chain = Chain::new();
+    chain.prepare(rate, 512);
+    let mut settings = busy_settings();
+    settings.output.gain_db = 0.0;
+    let mut rng = Rng::new(3);
+    let frames = out[0].len();
+    let mut start = 0;
+    while start < frames {
+        let end = (start + 1 + rng.below(700)).min(frames);
+        settings.limiter.lookahead_ms = 0.5 + rng.below(96) as f32 * 0.1;
+        let mut block: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..end]).collect();
+        chain.process(&mut block, &settings, &mut Meters::default());
+        start = end;
+    }
+    let tp = ebur128_true_peak_dbtp(&out, 48_000);
+    assert!(tp <= settings.limiter.ceiling_dbtp as f64, "{tp:.3} dBTP");
 }

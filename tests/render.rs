@@ -106,8 +106,8 @@ fn the_master_equals_the_chain_output_quantised_to_24_bits() {
     let written = decode_file(&report.deliverables[0].path).unwrap();
     let source = decode_file(&data("francium_excerpt.flac")).unwrap();
     let mastered = render::master::master(&source.channels, 48_000, &settings, |_| {});
-    for c in 0..2 {
-        let d = common::max_difference_db(&written.channels[c], &mastered[c]);
+    for (c, (w, m)) in written.channels.iter().zip(&mastered).enumerate() {
+        let d = common::max_difference_db(w, m);
         assert!(
             d <= 20.0 * (2.0f64 / 8_388_608.0).log10() + 0.01,
             "channel {c}: {d:.1} dBFS"

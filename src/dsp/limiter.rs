@@ -18,7 +18,8 @@
 
 use super::sanitize::flush;
 use super::settings::LimiterSettings;
-use super::true_peak::TruePeakDetector;
+use super::settings::LOOKAHEAD_MS;
+use super::true_peak::{TruePeakDetector, TAPS_PER_PHASE};
 use super::units::{db_to_gain, ms_to_samples};
 
 /// Samples on either side of a detected peak that are held at its gain, so the interpolating
@@ -113,9 +114,14 @@ impl MovingAverage {
     }
 
     fn reset(&mut self) {
-        self.ring[..self.len].fill(1.0);
+        self.fill(1.0);
+    }
+
+    /// Starts the average from a steady `value`.
+    fn fill(&mut self, value: f32) {
+        self.ring[..self.len].fill(value);
         self.pos = 0;
-        self.sum = self.len as f64;
+        self.sum = value as f64 * self.len as f64;
     }
 
     #[inline]
@@ -131,44 +137,15 @@ impl MovingAverage {
     }
 }
 
-/// A fixed delay per channel, sized once for the longest look-ahead.
-#[derive(Debug, Clone)]
-struct DelayLine {
-    ring: Vec<f32>,
-    pos: usize,
-    delay: usize,
+/// The limiter's latency at `sample_rate`. It is the delay of the longest look-ahead, whatever
+/// the look-ahead is set to: a latency that moved with a knob would make the host re-align
+/// every track while the engineer turns it (and CLAP only allows a latency change while the
+/// plugin is deactivated). A shorter look-ahead just sits later in the same delay.
+pub fn latency_at(sample_rate: f32) -> usize {
+    latency_for(ms_to_samples(LOOKAHEAD_MS.max, sample_rate))
 }
 
-impl DelayLine {
-    fn with_capacity(capacity: usize) -> Self {
-        Self {
-            ring: vec![0.0; capacity + 1],
-            pos: 0,
-            delay: 0,
-        }
-    }
-
-    fn configure(&mut self, delay: usize) {
-        self.delay = delay.min(self.ring.len() - 1);
-        self.reset();
-    }
-
-    fn reset(&mut self) {
-        self.ring.fill(0.0);
-        self.pos = 0;
-    }
-
-    #[inline]
-    fn push(&mut self, x: f32) -> f32 {
-        let cap = self.ring.len();
-        self.ring[self.pos] = x;
-        let out = self.ring[(self.pos + cap - self.delay) % cap];
-        self.pos = (self.pos + 1) % cap;
-        out
-    }
-}
-
-/// The limiter's latency for a look-ahead of `lookahead` samples.
+/// The delay from the detector's input to the output for a look-ahead of `lookahead` samples.
 ///
 /// A peak detected at detector index `m` is handled by the gain at output time
 /// `n = m + G + j` for the sample `j` frames from it. The moving average at `n` spans held
@@ -185,71 +162,136 @@ pub struct TruePeakLimiter {
     detector: TruePeakDetector,
     hold: SlidingMin,
     smooth: MovingAverage,
-    delays: Vec<DelayLine>,
+    /// Per channel, the input history: the output reads it `latency` back, the detector
+    /// `max_lookahead - lookahead` back, and a look-ahead change replays it.
+    history: Vec<Vec<f32>>,
+    pos: usize,
+    max_lookahead: usize,
+    latency: usize,
     lookahead: usize,
     release_coeff: f32,
     release_ms: f32,
     envelope: f32,
+    gain: f32,
+    threshold: f32,
     clock: u64,
 }
 
 impl TruePeakLimiter {
     /// Allocates for the longest look-ahead at `sample_rate`, for up to `channels` channels.
     pub fn new(sample_rate: f32, channels: usize) -> Self {
-        let max_lookahead = ms_to_samples(super::settings::LOOKAHEAD_MS.max, sample_rate);
-        let max_latency = latency_for(max_lookahead);
+        let max_lookahead = ms_to_samples(LOOKAHEAD_MS.max, sample_rate);
+        let latency = latency_for(max_lookahead);
+        // Enough history to replay every sample that can still influence a future output.
+        let capacity = latency + max_lookahead + 2 * GUARD_SAMPLES + TAPS_PER_PHASE + 2;
         let mut limiter = Self {
             sample_rate,
             detector: TruePeakDetector::new(sample_rate, channels),
             hold: SlidingMin::with_capacity(max_lookahead + 2 * GUARD_SAMPLES + 1),
             smooth: MovingAverage::with_capacity(max_lookahead),
-            delays: (0..channels.max(1))
-                .map(|_| DelayLine::with_capacity(max_latency))
-                .collect(),
+            history: vec![vec![0.0; capacity]; channels.max(1)],
+            pos: 0,
+            max_lookahead,
+            latency,
             lookahead: 0,
             release_coeff: 0.0,
             release_ms: f32::NAN,
             envelope: 1.0,
+            gain: 1.0,
+            threshold: 1.0,
             clock: 0,
         };
         limiter.configure(&LimiterSettings::default());
+        limiter.reset();
         limiter
     }
 
-    /// Takes the look-ahead and release from `settings`. A new look-ahead changes the latency
-    /// and clears the state; the release only changes a coefficient.
+    /// Takes the look-ahead, release and ceiling from `settings`. A new look-ahead rebuilds the
+    /// gain computer's state from the audio still in flight (see `replay`), so no peak that is
+    /// yet to leave escapes it; the latency stays the same.
     #[inline]
     pub fn configure(&mut self, settings: &LimiterSettings) {
-        let lookahead = ms_to_samples(settings.lookahead_ms, self.sample_rate);
-        if lookahead != self.lookahead {
-            self.lookahead = lookahead;
-            self.hold.configure(lookahead + 2 * GUARD_SAMPLES);
-            self.smooth.configure(lookahead);
-            let latency = latency_for(lookahead);
-            for d in &mut self.delays {
-                d.configure(latency);
-            }
-            self.reset();
-        }
+        self.threshold = db_to_gain(settings.ceiling_dbtp - CEILING_MARGIN_DB);
         if settings.release_ms != self.release_ms {
             self.release_ms = settings.release_ms;
             self.release_coeff = (-1.0 / (settings.release_ms * 0.001 * self.sample_rate)).exp();
         }
+        let lookahead =
+            ms_to_samples(settings.lookahead_ms, self.sample_rate).min(self.max_lookahead);
+        if lookahead != self.lookahead {
+            self.lookahead = lookahead;
+            self.replay();
+        }
     }
 
+    /// Clears all state: silence in, unity gain.
     pub fn reset(&mut self) {
-        self.detector.reset();
-        self.hold.reset();
-        self.smooth.reset();
-        for d in &mut self.delays {
-            d.reset();
+        for h in &mut self.history {
+            h.fill(0.0);
         }
+        self.pos = 0;
         self.envelope = 1.0;
+        self.gain = 1.0;
+        self.restart_gain_computer();
+    }
+
+    fn restart_gain_computer(&mut self) {
+        self.detector.reset();
+        self.hold.configure(self.lookahead + 2 * GUARD_SAMPLES);
+        self.smooth.configure(self.lookahead);
+        self.smooth.fill(self.gain);
+        self.envelope = self.gain;
         self.clock = 0;
     }
 
+    /// Re-runs the gain computer over the stored input, as if the current look-ahead had been
+    /// set all along, starting from the gain now applied so the output does not jump. Costs
+    /// one pass over ~2 look-aheads of audio; allocation-free.
+    fn replay(&mut self) {
+        self.restart_gain_computer();
+        let capacity = self.history[0].len();
+        let tap = self.max_lookahead - self.lookahead;
+        // Oldest stored sample first, up to the detector's current tap.
+        let count = capacity - 1 - tap;
+        for k in (0..count).rev() {
+            let back = tap + k;
+            let idx = (self.pos + capacity - 1 - back) % capacity;
+            self.step_gain(|h: &Vec<f32>| h[idx]);
+        }
+    }
+
+    /// Advances the gain computer by one detector frame and returns the gain for the output.
+    #[inline]
+    fn step_gain(&mut self, frame: impl Fn(&Vec<f32>) -> f32) -> f32 {
+        let mut peak = 0.0f32;
+        for c in 0..self.history.len() {
+            let x = frame(&self.history[c]);
+            peak = peak.max(self.detector.push(c, x));
+        }
+        self.detector.advance();
+        let required = if peak > self.threshold {
+            self.threshold / peak
+        } else {
+            1.0
+        };
+        let held = self.hold.push(self.clock, required);
+        self.clock += 1;
+        self.envelope = if held <= self.envelope {
+            held
+        } else {
+            let e = held - flush(held - self.envelope) * self.release_coeff;
+            // Land exactly on the held value so an idle limiter is exactly unity gain.
+            if held - e < 1e-7 {
+                held
+            } else {
+                e
+            }
+        };
+        self.smooth.push(self.envelope)
+    }
+
     pub fn latency_samples(&self) -> usize {
-        latency_for(self.lookahead)
+        self.latency
     }
 
     pub fn oversampling(&self) -> usize {
@@ -257,41 +299,32 @@ impl TruePeakLimiter {
     }
 
     /// Limits `channels` in place (linked: one gain for all channels, so the image does not
-    /// shift). Returns the smallest gain applied in the block (1.0: no limiting).
+    /// shift). Channels beyond those prepared for pass through untouched. Returns the smallest
+    /// gain applied in the block (1.0: no limiting).
     pub fn process(&mut self, channels: &mut [&mut [f32]], settings: &LimiterSettings) -> f32 {
         self.configure(settings);
-        let threshold = db_to_gain(settings.ceiling_dbtp - CEILING_MARGIN_DB);
         let frames = channels.first().map_or(0, |c| c.len());
-        let n_ch = channels.len().min(self.delays.len());
+        let n_ch = channels.len().min(self.history.len());
+        let capacity = self.history[0].len();
+        let tap = self.max_lookahead - self.lookahead;
         let mut min_gain = 1.0f32;
         for i in 0..frames {
-            let mut peak = 0.0f32;
-            for (c, ch) in channels.iter().enumerate().take(n_ch) {
-                peak = peak.max(self.detector.push(c, ch[i]));
+            for (h, ch) in self.history.iter_mut().zip(channels.iter()).take(n_ch) {
+                h[self.pos] = ch[i];
             }
-            self.detector.advance();
-            let required = if peak > threshold {
-                threshold / peak
-            } else {
-                1.0
-            };
-            let held = self.hold.push(self.clock, required);
-            self.clock += 1;
-            self.envelope = if held <= self.envelope {
-                held
-            } else {
-                let e = held - flush(held - self.envelope) * self.release_coeff;
-                // Land exactly on the held value so an idle limiter is exactly unity gain.
-                if held - e < 1e-7 {
-                    held
-                } else {
-                    e
-                }
-            };
-            let gain = self.smooth.push(self.envelope);
+            // A mono block on a stereo limiter: the unused channel reads silence.
+            for h in self.history.iter_mut().skip(n_ch) {
+                h[self.pos] = 0.0;
+            }
+            let newest = self.pos;
+            self.pos = (self.pos + 1) % capacity;
+            let detect_at = (newest + capacity - tap) % capacity;
+            let gain = self.step_gain(|h: &Vec<f32>| h[detect_at]);
+            self.gain = gain;
             min_gain = min_gain.min(gain);
-            for (c, ch) in channels.iter_mut().enumerate().take(n_ch) {
-                ch[i] = self.delays[c].push(ch[i]) * gain;
+            let out_at = (newest + capacity - self.latency) % capacity;
+            for (h, ch) in self.history.iter().zip(channels.iter_mut()).take(n_ch) {
+                ch[i] = h[out_at] * gain;
             }
         }
         min_gain
@@ -334,7 +367,6 @@ mod tests {
                 ..LimiterSettings::default()
             };
             let mut lim = TruePeakLimiter::new(44_100.0, 1);
-            lim.configure(&s);
             let mut x = vec![0.0f32; 4000];
             x[1000] = 4.0;
             lim.process(&mut [&mut x[..]], &s);

@@ -24,7 +24,7 @@ pub fn master(
     // The renderer measures what it writes with its own meters; the chain need not.
     chain.set_metering(false);
     chain.prepare(sample_rate as f32, OFFLINE_BLOCK);
-    let latency = chain.update_latency(settings);
+    let latency = chain.latency_samples();
 
     let total = frames + latency;
     let mut out: Vec<Vec<f32>> = channels

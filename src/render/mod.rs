@@ -113,7 +113,7 @@ pub fn render(
     let latency_samples = {
         let mut chain = crate::dsp::Chain::new();
         chain.prepare(audio.sample_rate as f32, master::OFFLINE_BLOCK);
-        chain.update_latency(&settings)
+        chain.latency_samples()
     };
 
     progress(Stage::Resample, 0.0);

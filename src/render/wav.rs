@@ -7,7 +7,7 @@ use super::dither::{quantise, Tpdf};
 use super::error::RenderError;
 
 /// Seed of the dither generator, fixed so two renders of the same settings are identical.
-pub const DITHER_SEED: u64 = 0x4C41_5448_45; // "LATHE"
+pub const DITHER_SEED: u64 = 0x4C_4154_4845; // "LATHE"
 
 /// A temporary name next to `path`, in the same folder so the final rename is atomic.
 pub fn temporary_path(path: &Path) -> PathBuf {

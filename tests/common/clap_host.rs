@@ -19,15 +19,43 @@ use clack_host::prelude::*;
 /// The plugin's CLAP id (`ClapPlugin::CLAP_ID` in src/plugin.rs).
 pub const PLUGIN_ID: &CStr = c"audio.lathe.mastering-chain";
 
-/// Where `cargo xtask bundle lathe --release` puts the CLAP bundle. On Linux and Windows the
-/// bundle is the shared library itself; on macOS it is a directory.
+/// Where `cargo xtask bundle lathe --release` puts the CLAP bundle (the shared library itself on
+/// Linux and Windows, a bundle directory on macOS; clack-host resolves either).
 pub fn bundle_path() -> PathBuf {
-    let bundle = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Lathe.clap");
-    if cfg!(target_os = "macos") {
-        bundle.join("Contents/MacOS/Lathe")
-    } else {
-        bundle
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Lathe.clap")
+}
+
+/// The newest file of the plugin build (`src/` but `src/render/`) if it is newer than the
+/// bundle: the bundle was then built from other code than the library the test links, so a
+/// mismatch may just mean "rebuild the bundle".
+pub fn src_newer_than_bundle() -> Option<PathBuf> {
+    fn newest(dir: &std::path::Path, best: &mut Option<(std::time::SystemTime, PathBuf)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                // The renderer's own code is not part of the plugin build.
+                if !path.ends_with("src/render") {
+                    newest(&path, best);
+                }
+            } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
+                if best.as_ref().is_none_or(|(t, _)| modified > *t) {
+                    *best = Some((modified, path));
+                }
+            }
+        }
     }
+    let built = std::fs::metadata(bundle_path())
+        .and_then(|m| m.modified())
+        .ok()?;
+    let mut best = None;
+    newest(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut best,
+    );
+    best.filter(|(t, _)| *t > built).map(|(_, p)| p)
 }
 
 /// Host callbacks that may come from any thread.
@@ -110,6 +138,14 @@ impl Lathe {
             "{} is missing: build the plugin first with `cargo xtask bundle lathe --release`",
             path.display()
         );
+        if let Some(newer) = src_newer_than_bundle() {
+            eprintln!(
+                "warning: {} is newer than {}; run `cargo xtask bundle lathe --release` so the \
+                 plugin is built from the code under test",
+                newer.display(),
+                path.display()
+            );
+        }
         // SAFETY: loading a shared library runs its initialisers; this is our own bundle.
         let entry = unsafe { PluginEntry::load(&path) }.unwrap_or_else(|e| {
             panic!(
@@ -117,6 +153,12 @@ impl Lathe {
                 path.display()
             )
         });
+        // Keep the library loaded until the process exits, as real hosts do. The plugin's own
+        // copy of Rust std registers a pthread-key TLS destructor on every host thread that
+        // instantiates it (nice-plug's `Wrapper::new` calls `std::thread::current()`); if the
+        // last entry handle dlclose()s the library while such a thread is still alive, that
+        // thread segfaults on exit in unmapped code. Parallel tests hit exactly that.
+        std::mem::forget(entry.clone());
         let host_info =
             HostInfo::new("Lathe test host", "Lathe", "https://lathe.invalid", "0.1.0").unwrap();
         let mut instance = PluginInstance::<TestHost>::new(
@@ -179,9 +221,7 @@ impl Lathe {
     /// The parameter's current value as the host sees it (nice-plug: normalised, 0..1).
     pub fn param_value(&mut self, id: ClapId) -> f64 {
         let handle = self.instance.plugin_handle();
-        self.params_ext
-            .get_value(&handle, id)
-            .expect("param value")
+        self.params_ext.get_value(&handle, id).expect("param value")
     }
 
     /// The plugin's own text for a value of a parameter, e.g. "6.00 dB".

@@ -29,10 +29,13 @@ impl Rng {
 /// noise and drum-like bursts, peaking near `peak`.
 pub fn music_like(frames: usize, sample_rate: f32, peak: f32, seed: u64) -> Vec<Vec<f32>> {
     let mut rng = Rng::new(seed);
-    let mut out = vec![vec![0.0f32; frames]; 2];
+    let mut left = vec![0.0f32; frames];
+    let mut right = vec![0.0f32; frames];
     let tau = 2.0 * std::f32::consts::PI;
-    let partials = [55.0, 110.0, 220.0, 329.6, 440.0, 659.3, 1318.5, 2637.0, 5274.0, 9000.0, 15_800.0];
-    for n in 0..frames {
+    let partials = [
+        55.0, 110.0, 220.0, 329.6, 440.0, 659.3, 1318.5, 2637.0, 5274.0, 9000.0, 15_800.0,
+    ];
+    for (n, (lo, ro)) in left.iter_mut().zip(right.iter_mut()).enumerate() {
         let t = n as f32 / sample_rate;
         let beat = (t * 2.0).fract();
         let kick = (-beat * 30.0).exp() * (tau * 60.0 * t).sin();
@@ -43,12 +46,17 @@ pub fn music_like(frames: usize, sample_rate: f32, peak: f32, seed: u64) -> Vec<
             l += a * (tau * f * t + k as f32).sin();
             r += a * (tau * f * 1.003 * t + 2.0 * k as f32).sin();
         }
-        let hat = if beat > 0.5 && beat < 0.52 { rng.bipolar() * 0.4 } else { 0.0 };
+        let hat = if beat > 0.5 && beat < 0.52 {
+            rng.bipolar() * 0.4
+        } else {
+            0.0
+        };
         l += hat + rng.bipolar() * 0.02;
         r += hat + rng.bipolar() * 0.02;
-        out[0][n] = l;
-        out[1][n] = r;
+        *lo = l;
+        *ro = r;
     }
+    let mut out = vec![left, right];
     let max = out
         .iter()
         .flat_map(|c| c.iter())

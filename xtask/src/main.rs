@@ -2,13 +2,46 @@
 //!
 //! - `cargo xtask bundle lathe --release`: builds Lathe.clap and Lathe.vst3 (nice-plug-xtask).
 //! - `cargo xtask render <mix> …`: masters a mix offline through the same chain.
+//! - `cargo xtask test`: builds the bundles (the CLAP host tests load them), then runs every
+//!   test of the workspace in release mode.
 
 mod render_cli;
+
+use std::process::{Command, ExitCode};
+
+/// The test suite, after a release bundle: the CLAP-host tests load target/bundled/Lathe.clap.
+fn test(extra: Vec<String>) -> ExitCode {
+    let bundle = ["bundle", "lathe", "--release"].map(String::from);
+    if let Err(e) = nice_plug_xtask::main_with_args("cargo xtask", bundle) {
+        eprintln!("error: bundling failed: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "test",
+            "--release",
+            "--workspace",
+            "--features",
+            "lathe/render",
+        ])
+        .args(extra)
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: cannot run cargo test: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("render") => render_cli::run(args.collect()),
+        Some("test") => test(args.collect()),
         _ => match nice_plug_xtask::main() {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
