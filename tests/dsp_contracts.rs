@@ -223,3 +223,30 @@ fn turning_the_look_ahead_while_limiting_never_lets_a_peak_through() {
     let tp = ebur128_true_peak_dbtp(&out, 48_000);
     assert!(tp <= settings.limiter.ceiling_dbtp as f64, "{tp:.3} dBTP");
 }
+
+#[test]
+fn output_loudness_meters_read_ebu_tech_3341_case_1() {
+    // EBU Tech 3341, test 1: stereo 1 kHz sine at -23 dBFS per channel reads -23.0 LUFS
+    // momentary, short-term and integrated, within ±0.1 LU.
+    let rate = 48_000.0;
+    let amplitude = 10f32.powf(-23.0 / 20.0);
+    let frames = rate as usize * 20;
+    let x: Vec<f32> = (0..frames)
+        .map(|n| (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / rate).sin() * amplitude)
+        .collect();
+    let mut buf = vec![x.clone(), x];
+    let mut chain = Chain::new();
+    chain.prepare(rate, 512);
+    let mut meters = Meters::default();
+    let (l, r) = buf.split_at_mut(1);
+    for (lb, rb) in l[0].chunks_mut(512).zip(r[0].chunks_mut(512)) {
+        chain.process(&mut [lb, rb], &ChainSettings::default(), &mut meters);
+    }
+    for (what, lufs) in [
+        ("momentary", meters.momentary_lufs),
+        ("short-term", meters.short_term_lufs),
+        ("integrated", meters.integrated_lufs),
+    ] {
+        assert!((lufs + 23.0).abs() <= 0.1, "{what}: {lufs} LUFS");
+    }
+}
