@@ -19,6 +19,7 @@ pub mod ids {
     pub const CEILING: &str = "lim_ceil";
     pub const LOOKAHEAD: &str = "lim_look";
     pub const RELEASE: &str = "lim_rel";
+    pub const AUTO_RELEASE: &str = "lim_auto";
     pub const OUTPUT_GAIN: &str = "out_gain";
 }
 
@@ -56,6 +57,8 @@ pub struct LimiterParams {
     pub lookahead_ms: FloatParam,
     #[id = "lim_rel"]
     pub release_ms: FloatParam,
+    #[id = "lim_auto"]
+    pub auto_release: BoolParam,
 }
 
 #[derive(Params)]
@@ -118,6 +121,10 @@ impl Default for LatheParams {
                 .with_unit(" ms")
                 .with_step_size(0.1)
                 .with_value_to_string(display(1)),
+                auto_release: BoolParam::new(
+                    "Auto Release",
+                    LimiterSettings::default().auto_release,
+                ),
             },
             output: OutputParams {
                 gain_db: linear("Output Gain", OUTPUT_GAIN_DB, " dB", 0.01),
@@ -142,6 +149,7 @@ impl LatheParams {
                 ceiling_dbtp: self.limiter.ceiling_dbtp.value(),
                 lookahead_ms: self.limiter.lookahead_ms.value(),
                 release_ms: self.limiter.release_ms.value(),
+                auto_release: self.limiter.auto_release.value(),
             },
             output: OutputSettings {
                 gain_db: self.output.gain_db.value(),
@@ -180,10 +188,11 @@ mod tests {
             ids::CEILING,
             ids::LOOKAHEAD,
             ids::RELEASE,
+            ids::AUTO_RELEASE,
             ids::OUTPUT_GAIN,
         ] {
             assert_eq!(registered.iter().filter(|&&r| r == id).count(), 1, "{id}");
         }
-        assert_eq!(registered.len(), 7);
+        assert_eq!(registered.len(), 8);
     }
 }

@@ -86,7 +86,7 @@ fn a_44k1_mix_is_resampled_and_still_holds_the_ceiling() {
     let written = decode_file(&report.deliverables[0].path).unwrap();
     assert_eq!(written.sample_rate, 48_000);
     let source = decode_file(&data("vibe-ace_excerpt.flac")).unwrap();
-    let expected_frames = (source.frames() as f64 * 48_000.0 / 44_100.0).ceil() as usize;
+    let expected_frames = (source.frames() as u64 * 48_000).div_ceil(44_100) as usize;
     assert_eq!(written.frames(), expected_frames);
     let tp = common::ebur128_true_peak_dbtp(&written.channels, 48_000);
     assert!(tp <= -1.0, "true peak {tp:.3} dBTP");

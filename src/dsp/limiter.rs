@@ -18,7 +18,7 @@
 
 use super::sanitize::flush;
 use super::settings::LimiterSettings;
-use super::settings::LOOKAHEAD_MS;
+use super::settings::{AUTO_RELEASE_SLOW_MS, LOOKAHEAD_MS};
 use super::true_peak::{TruePeakDetector, TAPS_PER_PHASE};
 use super::units::{db_to_gain, ms_to_samples};
 
@@ -31,6 +31,9 @@ pub const GUARD_SAMPLES: usize = 4;
 /// follows, so a meter of another design (ebur128's 4x, a 16x check) still reads at or under
 /// the ceiling.
 pub const CEILING_MARGIN_DB: f32 = 0.1;
+
+/// How far back the automatic release looks to judge whether limiting is sustained.
+pub const SUSTAIN_WINDOW_MS: f32 = 400.0;
 
 /// Sliding-window minimum over the last `window` values (monotonic deque in a ring buffer).
 #[derive(Debug, Clone)]
@@ -170,6 +173,12 @@ pub struct TruePeakLimiter {
     latency: usize,
     lookahead: usize,
     release_coeff: f32,
+    /// The release coefficient under sustained limiting (auto release), and a slow average of
+    /// the envelope that tells sustained limiting from isolated peaks.
+    slow_release_coeff: f32,
+    sustain_coeff: f32,
+    sustained_envelope: f32,
+    auto_release: bool,
     release_ms: f32,
     envelope: f32,
     gain: f32,
@@ -195,6 +204,10 @@ impl TruePeakLimiter {
             latency,
             lookahead: 0,
             release_coeff: 0.0,
+            slow_release_coeff: 0.0,
+            sustain_coeff: (-1.0 / (SUSTAIN_WINDOW_MS * 0.001 * sample_rate)).exp(),
+            sustained_envelope: 1.0,
+            auto_release: true,
             release_ms: f32::NAN,
             envelope: 1.0,
             gain: 1.0,
@@ -214,8 +227,11 @@ impl TruePeakLimiter {
         self.threshold = db_to_gain(settings.ceiling_dbtp - CEILING_MARGIN_DB);
         if settings.release_ms != self.release_ms {
             self.release_ms = settings.release_ms;
-            self.release_coeff = (-1.0 / (settings.release_ms * 0.001 * self.sample_rate)).exp();
+            let coeff = |ms: f32| (-1.0 / (ms * 0.001 * self.sample_rate)).exp();
+            self.release_coeff = coeff(settings.release_ms);
+            self.slow_release_coeff = coeff(AUTO_RELEASE_SLOW_MS.max(settings.release_ms));
         }
+        self.auto_release = settings.auto_release;
         let lookahead =
             ms_to_samples(settings.lookahead_ms, self.sample_rate).min(self.max_lookahead);
         if lookahead != self.lookahead {
@@ -241,6 +257,7 @@ impl TruePeakLimiter {
         self.smooth.configure(self.lookahead);
         self.smooth.fill(self.gain);
         self.envelope = self.gain;
+        self.sustained_envelope = self.gain;
         self.clock = 0;
     }
 
@@ -276,10 +293,15 @@ impl TruePeakLimiter {
         };
         let held = self.hold.push(self.clock, required);
         self.clock += 1;
+        let release = if self.auto_release {
+            self.auto_release_coeff()
+        } else {
+            self.release_coeff
+        };
         self.envelope = if held <= self.envelope {
             held
         } else {
-            let e = held - flush(held - self.envelope) * self.release_coeff;
+            let e = held - flush(held - self.envelope) * release;
             // Land exactly on the held value so an idle limiter is exactly unity gain.
             if held - e < 1e-7 {
                 held
@@ -287,7 +309,32 @@ impl TruePeakLimiter {
                 e
             }
         };
+        self.sustained_envelope =
+            self.envelope + (self.sustained_envelope - self.envelope) * self.sustain_coeff;
         self.smooth.push(self.envelope)
+    }
+
+    /// Program-dependent release. How much of the current gain reduction has been there on
+    /// average over the last [`SUSTAIN_WINDOW_MS`] tells a sustained passage (a held bass note,
+    /// a dense chorus: the reduction is steady, and releasing between its peaks would modulate
+    /// the gain at the note's frequency, which is distortion) from an isolated peak (a snare
+    /// hit: release fast so the limiting is not heard as a dip). The coefficient slides from
+    /// the set release to [`AUTO_RELEASE_SLOW_MS`] with that ratio, the idea of the dual
+    /// time-constant release in broadcast limiters, here without a log per sample.
+    #[inline]
+    fn auto_release_coeff(&self) -> f32 {
+        let reduction = 1.0 - self.envelope;
+        let sustained = if reduction > 1e-6 {
+            ((1.0 - self.sustained_envelope) / reduction).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        // Only near-steady reduction earns the slow release: music whose peaks come and go
+        // (sustain ratio ~0.3–0.7) should keep most of the set release's speed and loudness.
+        let s2 = sustained * sustained;
+        let s4 = s2 * s2;
+        let s8 = s4 * s4;
+        self.release_coeff + (self.slow_release_coeff - self.release_coeff) * (s8 * s8)
     }
 
     pub fn latency_samples(&self) -> usize {

@@ -46,6 +46,8 @@ pub const CEILING_DBTP: ParamRange = ParamRange::new(-6.0, 0.0, -1.0);
 pub const LOOKAHEAD_MS: ParamRange = ParamRange::new(0.5, 10.0, 2.0);
 /// Limiter release time constant, in ms.
 pub const RELEASE_MS: ParamRange = ParamRange::new(1.0, 1000.0, 150.0);
+/// The slowest release the automatic mode reaches under sustained limiting, in ms.
+pub const AUTO_RELEASE_SLOW_MS: f32 = 1500.0;
 /// Output gain after the limiter, in dB. Never above 0 dB so the ceiling holds.
 pub const OUTPUT_GAIN_DB: ParamRange = ParamRange::new(-24.0, 0.0, 0.0);
 
@@ -107,6 +109,9 @@ pub struct LimiterSettings {
     pub ceiling_dbtp: f32,
     pub lookahead_ms: f32,
     pub release_ms: f32,
+    /// Program-dependent release: `release_ms` after isolated peaks, up to
+    /// [`AUTO_RELEASE_SLOW_MS`] while the limiter works continuously (see `limiter.rs`).
+    pub auto_release: bool,
 }
 
 impl Default for LimiterSettings {
@@ -116,6 +121,7 @@ impl Default for LimiterSettings {
             ceiling_dbtp: CEILING_DBTP.default,
             lookahead_ms: LOOKAHEAD_MS.default,
             release_ms: RELEASE_MS.default,
+            auto_release: true,
         }
     }
 }
@@ -214,6 +220,7 @@ impl ChainSettings {
                 ceiling_dbtp: CEILING_DBTP.clamp(self.limiter.ceiling_dbtp),
                 lookahead_ms: LOOKAHEAD_MS.clamp(self.limiter.lookahead_ms),
                 release_ms: RELEASE_MS.clamp(self.limiter.release_ms),
+                auto_release: self.limiter.auto_release,
             },
             output: OutputSettings {
                 gain_db: OUTPUT_GAIN_DB.clamp(self.output.gain_db),
@@ -235,6 +242,7 @@ mod tests {
         s.limiter.ceiling_dbtp = -0.3;
         s.limiter.lookahead_ms = 5.0;
         s.limiter.release_ms = 80.0;
+        s.limiter.auto_release = false;
         s.output.gain_db = -0.5;
         let back = ChainSettings::from_toml(&s.to_toml()).unwrap();
         assert_eq!(back, s);

@@ -42,7 +42,10 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
     let out = resampler
         .process_all(&adapter, frames, None)
         .map_err(|e| err(e.to_string()))?;
-    let out_frames = out.frames();
+    // rubato sizes the output as ceil(ratio · frames) in floating point, which comes out one
+    // frame long when the product is a whole number (44100 → 48000 · 1 s). The exact length
+    // is ceil(frames · to / from) in integers.
+    let out_frames = output_frames(frames, from, to).min(out.frames());
     Ok((0..n_ch)
         .map(|c| {
             (0..out_frames)
@@ -50,6 +53,11 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
                 .collect()
         })
         .collect())
+}
+
+/// The number of frames `frames` at `from` Hz become at `to` Hz: ceil(frames · to / from).
+pub fn output_frames(frames: usize, from: u32, to: u32) -> usize {
+    (frames as u64 * to as u64).div_ceil(from as u64) as usize
 }
 
 #[cfg(test)]
