@@ -7,8 +7,9 @@
 use nice_plug::prelude::*;
 
 use crate::dsp::settings::{
-    ChainSettings, InputSettings, LimiterSettings, OutputSettings, ParamRange, StereoSettings,
-    CEILING_DBTP, DRIVE_DB, LOOKAHEAD_MS, OUTPUT_GAIN_DB, RELEASE_MS, TRIM_DB, WIDTH_PCT,
+    ChainSettings, InputSettings, LimiterSettings, MonitorSettings, OutputSettings, ParamRange,
+    StereoSettings, CEILING_DBTP, DRIVE_DB, LOOKAHEAD_MS, OUTPUT_GAIN_DB, RELEASE_MS, TRIM_DB,
+    WIDTH_PCT,
 };
 
 /// Every parameter's id, as written into host sessions.
@@ -21,6 +22,7 @@ pub mod ids {
     pub const RELEASE: &str = "lim_rel";
     pub const AUTO_RELEASE: &str = "lim_auto";
     pub const OUTPUT_GAIN: &str = "out_gain";
+    pub const AB_BYPASS: &str = "ab_bypass";
 }
 
 #[derive(Params)]
@@ -33,6 +35,9 @@ pub struct LatheParams {
     pub limiter: LimiterParams,
     #[nested(group = "Output")]
     pub output: OutputParams,
+    /// A/B against the input at equal loudness.
+    #[id = "ab_bypass"]
+    pub ab_bypass: BoolParam,
 }
 
 #[derive(Params)]
@@ -129,6 +134,7 @@ impl Default for LatheParams {
             output: OutputParams {
                 gain_db: linear("Output Gain", OUTPUT_GAIN_DB, " dB", 0.01),
             },
+            ab_bypass: BoolParam::new("A/B Bypass (matched)", false),
         }
     }
 }
@@ -153,6 +159,9 @@ impl LatheParams {
             },
             output: OutputSettings {
                 gain_db: self.output.gain_db.value(),
+            },
+            monitor: MonitorSettings {
+                bypass: self.ab_bypass.value(),
             },
             ..ChainSettings::default()
         }
@@ -190,9 +199,10 @@ mod tests {
             ids::RELEASE,
             ids::AUTO_RELEASE,
             ids::OUTPUT_GAIN,
+            ids::AB_BYPASS,
         ] {
             assert_eq!(registered.iter().filter(|&&r| r == id).count(), 1, "{id}");
         }
-        assert_eq!(registered.len(), 8);
+        assert_eq!(registered.len(), 9);
     }
 }

@@ -23,6 +23,10 @@ pub struct SharedMeters {
     pub momentary_lufs: AtomicF32,
     pub short_term_lufs: AtomicF32,
     pub integrated_lufs: AtomicF32,
+    pub loudness_range_lu: AtomicF32,
+    pub true_peak_dbtp: AtomicF32,
+    pub plr_db: AtomicF32,
+    pub input_integrated_lufs: AtomicF32,
     pub latency_samples: std::sync::atomic::AtomicU32,
 }
 
@@ -33,9 +37,15 @@ impl SharedMeters {
         self.output_peak_db.store(m.output_peak_db, r);
         self.limiter_gain_db.store(m.limiter_gain_db, r);
         self.correlation.store(m.correlation, r);
-        self.momentary_lufs.store(m.momentary_lufs, r);
-        self.short_term_lufs.store(m.short_term_lufs, r);
-        self.integrated_lufs.store(m.integrated_lufs, r);
+        let out = &m.output_loudness;
+        self.momentary_lufs.store(out.momentary_lufs, r);
+        self.short_term_lufs.store(out.short_term_lufs, r);
+        self.integrated_lufs.store(out.integrated_lufs, r);
+        self.loudness_range_lu.store(out.range_lu, r);
+        self.true_peak_dbtp.store(out.true_peak_dbtp, r);
+        self.plr_db.store(out.plr_db, r);
+        self.input_integrated_lufs
+            .store(m.input_loudness.integrated_lufs, r);
     }
 }
 

@@ -234,7 +234,7 @@ fn output_loudness_meters_read_ebu_tech_3341_case_1() {
     let x: Vec<f32> = (0..frames)
         .map(|n| (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / rate).sin() * amplitude)
         .collect();
-    let mut buf = vec![x.clone(), x];
+    let mut buf = [x.clone(), x];
     let mut chain = Chain::new();
     chain.prepare(rate, 512);
     let mut meters = Meters::default();
@@ -243,10 +243,22 @@ fn output_loudness_meters_read_ebu_tech_3341_case_1() {
         chain.process(&mut [lb, rb], &ChainSettings::default(), &mut meters);
     }
     for (what, lufs) in [
-        ("momentary", meters.momentary_lufs),
-        ("short-term", meters.short_term_lufs),
-        ("integrated", meters.integrated_lufs),
+        ("momentary", meters.output_loudness.momentary_lufs),
+        ("short-term", meters.output_loudness.short_term_lufs),
+        ("integrated", meters.output_loudness.integrated_lufs),
+        ("input integrated", meters.input_loudness.integrated_lufs),
     ] {
         assert!((lufs + 23.0).abs() <= 0.1, "{what}: {lufs} LUFS");
     }
+    // A steady tone has no loudness range. A 1 kHz sine of amplitude A on both channels reads
+    // A dB LUFS (BS.1770: -3.01 dB of RMS, +3.01 dB for two channels, K-weighting +0.69 dB
+    // cancelled by the -0.691 offset), and its true peak is A: the PLR is 0.
+    let out = meters.output_loudness;
+    assert!(out.range_lu.abs() <= 0.1, "LRA {}", out.range_lu);
+    assert!(
+        (out.true_peak_dbtp + 23.0).abs() <= 0.1,
+        "TP {}",
+        out.true_peak_dbtp
+    );
+    assert!(out.plr_db.abs() <= 0.2, "PLR {}", out.plr_db);
 }

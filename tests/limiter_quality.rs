@@ -15,9 +15,9 @@ fn thd_n_db(x: &[f32], freq: f64, rate: f64) -> f64 {
     let mut v = [0.0f64; 3];
     for (n, &s) in x.iter().enumerate() {
         let r = [(w * n as f64).sin(), (w * n as f64).cos(), 1.0];
-        for i in 0..3 {
-            for j in 0..3 {
-                m[i][j] += r[i] * r[j];
+        for (i, row) in m.iter_mut().enumerate() {
+            for (j, cell) in row.iter_mut().enumerate() {
+                *cell += r[i] * r[j];
             }
             v[i] += r[i] * s as f64;
         }
@@ -35,15 +35,16 @@ fn thd_n_db(x: &[f32], freq: f64, rate: f64) -> f64 {
 fn solve3(mut m: [[f64; 3]; 3], mut v: [f64; 3]) -> [f64; 3] {
     for i in 0..3 {
         let p = m[i][i];
-        for j in 0..3 {
-            m[i][j] /= p;
+        for cell in m[i].iter_mut() {
+            *cell /= p;
         }
         v[i] /= p;
+        let pivot = m[i];
         for k in 0..3 {
             if k != i {
                 let f = m[k][i];
-                for j in 0..3 {
-                    m[k][j] -= f * m[i][j];
+                for (cell, p) in m[k].iter_mut().zip(pivot) {
+                    *cell -= f * p;
                 }
                 v[k] -= f * v[i];
             }

@@ -63,13 +63,20 @@ fn process_never_allocates() {
             chain.process(&mut block, &settings, &mut meters);
             let mut mono_block = [&mut mono[start..end]];
             chain.process(&mut mono_block, &settings, &mut meters);
-            chain.reset();
+            // Now and then, as a host does on transport jumps; rarely enough that the loudness
+            // readings (taken every 100 ms) run too.
+            if k % 400 == 399 {
+                chain.reset();
+            }
             start = end;
             k += 1;
         }
         COUNTING.store(false, Ordering::SeqCst);
+        assert!(
+            meters.output_loudness.momentary_lufs.is_finite(),
+            "{rate} Hz: readings ran"
+        );
         let n = ALLOCATIONS.swap(0, Ordering::SeqCst);
         assert_eq!(n, 0, "{rate} Hz: {n} allocations inside process/reset");
-        assert!(meters.integrated_lufs.is_finite() || meters.integrated_lufs == f32::NEG_INFINITY);
     }
 }

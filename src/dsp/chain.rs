@@ -3,6 +3,7 @@
 //! input trim → tonal EQ → multiband compressor → stereo stage → drive → true-peak limiter
 //! → output gain (DESIGN.md, "Signal path").
 
+use super::bypass::MatchedBypass;
 use super::eq::TonalEq;
 use super::limiter::TruePeakLimiter;
 use super::loudness::LoudnessMeter;
@@ -17,6 +18,11 @@ use super::units::{db_to_gain, gain_to_db};
 /// Lathe handles mono and stereo; further channels pass through untouched.
 pub const MAX_CHANNELS: usize = 2;
 
+/// The chain runs a long block in chunks of at most this many frames, so buffers that hold a
+/// block (the bypass's dry signal) have a fixed size. Every stage works sample by sample, so
+/// the chunking does not change a single output sample.
+pub const CHUNK_FRAMES: usize = 1024;
+
 #[derive(Debug)]
 pub struct Chain {
     sample_rate: f32,
@@ -28,7 +34,9 @@ pub struct Chain {
     drive: SmoothedGain,
     limiter: TruePeakLimiter,
     output: SmoothedGain,
-    loudness: Option<LoudnessMeter>,
+    bypass: MatchedBypass,
+    input_loudness: Option<LoudnessMeter>,
+    output_loudness: Option<LoudnessMeter>,
     metering: bool,
 }
 
@@ -51,7 +59,9 @@ impl Chain {
             drive: SmoothedGain::default(),
             limiter: TruePeakLimiter::new(48_000.0, MAX_CHANNELS),
             output: SmoothedGain::default(),
-            loudness: None,
+            bypass: MatchedBypass::new(48_000.0, MAX_CHANNELS, 0, CHUNK_FRAMES),
+            input_loudness: None,
+            output_loudness: None,
             metering: true,
         };
         chain.prepare(48_000.0, 512);
@@ -70,10 +80,19 @@ impl Chain {
         self.drive.prepare(sample_rate);
         self.limiter = TruePeakLimiter::new(sample_rate, MAX_CHANNELS);
         self.output.prepare(sample_rate);
-        self.loudness = if self.metering {
-            LoudnessMeter::new(sample_rate)
+        self.bypass = MatchedBypass::new(
+            sample_rate,
+            MAX_CHANNELS,
+            self.latency_samples(),
+            CHUNK_FRAMES,
+        );
+        (self.input_loudness, self.output_loudness) = if self.metering {
+            (
+                LoudnessMeter::new(sample_rate),
+                LoudnessMeter::new(sample_rate),
+            )
         } else {
-            None
+            (None, None)
         };
         self.reset();
     }
@@ -93,8 +112,12 @@ impl Chain {
         self.drive.reset();
         self.limiter.reset();
         self.output.reset();
-        if let Some(l) = &mut self.loudness {
-            l.reset();
+        self.bypass.reset();
+        for meter in [&mut self.input_loudness, &mut self.output_loudness]
+            .into_iter()
+            .flatten()
+        {
+            meter.reset();
         }
     }
 
@@ -141,7 +164,50 @@ impl Chain {
         }
         meters.non_finite_samples = non_finite as u32;
         meters.input_peak_db = peak_db(channels);
+        if let Some(loudness) = &mut self.input_loudness {
+            loudness.add(channels);
+            meters.input_loudness = loudness.reading();
+        }
 
+        // Gain-matched A/B: the output's loudness minus the input's, while both are known.
+        let match_db =
+            meters.output_loudness.integrated_lufs - meters.input_loudness.integrated_lufs;
+        let frames = channels.first().map_or(0, |c| c.len());
+        let mut min_gain = 1.0f32;
+        let mut output_peak = f32::NEG_INFINITY;
+        let mut start = 0;
+        while start < frames {
+            let end = (start + CHUNK_FRAMES).min(frames);
+            let mut chunk = [&mut [][..], &mut [][..]];
+            for (dst, ch) in chunk.iter_mut().zip(channels.iter_mut()) {
+                *dst = &mut ch[start..end];
+            }
+            let chunk = &mut chunk[..n];
+            self.bypass.push_dry(chunk);
+            min_gain = min_gain.min(self.process_chunk(chunk, &s));
+            // The output meters read the master, not what the A/B switch plays: measuring the
+            // bypassed signal would pull the match toward 0 dB while bypassed.
+            output_peak = output_peak.max(peak_db(chunk));
+            if let Some(loudness) = &mut self.output_loudness {
+                loudness.add(chunk);
+            }
+            self.bypass.mix(chunk, s.monitor.bypass, match_db);
+            start = end;
+        }
+
+        meters.limiter_gain_db = gain_to_db(min_gain).min(0.0);
+        meters.output_peak_db = output_peak;
+        meters.correlation = match channels {
+            [l, r] => correlation(l, r),
+            _ => 1.0,
+        };
+        if let Some(loudness) = &self.output_loudness {
+            meters.output_loudness = loudness.reading();
+        }
+    }
+
+    /// The stages, in signal-path order, over one chunk. Returns the limiter's lowest gain.
+    fn process_chunk(&mut self, channels: &mut [&mut [f32]], s: &ChainSettings) -> f32 {
         self.trim.apply(channels, db_to_gain(s.input.trim_db));
         self.eq.process(channels, &s.eq);
         self.multiband.process(channels, &s.multiband);
@@ -149,18 +215,6 @@ impl Chain {
         self.drive.apply(channels, db_to_gain(s.limiter.drive_db));
         let min_gain = self.limiter.process(channels, &s.limiter);
         self.output.apply(channels, db_to_gain(s.output.gain_db));
-
-        meters.limiter_gain_db = gain_to_db(min_gain).min(0.0);
-        meters.output_peak_db = peak_db(channels);
-        meters.correlation = match channels {
-            [l, r] => correlation(l, r),
-            _ => 1.0,
-        };
-        if let Some(loudness) = &mut self.loudness {
-            loudness.add(channels);
-            meters.momentary_lufs = loudness.momentary_lufs();
-            meters.short_term_lufs = loudness.short_term_lufs();
-            meters.integrated_lufs = loudness.integrated_lufs();
-        }
+        min_gain
     }
 }

@@ -7,14 +7,40 @@
 
 use ebur128::{EbuR128, Mode};
 
+/// The loudness figures a mastering engineer reads, per ITU-R BS.1770-4 and EBU Tech
+/// 3341/3342. `-inf` until there is enough audio to say (400 ms momentary, 3 s short-term).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoudnessReading {
+    pub momentary_lufs: f32,
+    pub short_term_lufs: f32,
+    pub integrated_lufs: f32,
+    /// Loudness range (EBU Tech 3342), LU.
+    pub range_lu: f32,
+    /// Largest true peak since reset (BS.1770-4 Annex 2), dBTP.
+    pub true_peak_dbtp: f32,
+    /// Peak-to-loudness ratio: true peak max minus integrated loudness, dB.
+    pub plr_db: f32,
+}
+
+impl Default for LoudnessReading {
+    fn default() -> Self {
+        Self {
+            momentary_lufs: f32::NEG_INFINITY,
+            short_term_lufs: f32::NEG_INFINITY,
+            integrated_lufs: f32::NEG_INFINITY,
+            range_lu: 0.0,
+            true_peak_dbtp: f32::NEG_INFINITY,
+            plr_db: f32::NEG_INFINITY,
+        }
+    }
+}
+
 pub struct LoudnessMeter {
     meter: EbuR128,
     /// Frames since the readings were last taken, and how many make 100 ms.
     since_reading: usize,
     reading_interval: usize,
-    momentary_lufs: f32,
-    short_term_lufs: f32,
-    integrated_lufs: f32,
+    reading: LoudnessReading,
 }
 
 impl std::fmt::Debug for LoudnessMeter {
@@ -26,25 +52,21 @@ impl std::fmt::Debug for LoudnessMeter {
 impl LoudnessMeter {
     /// `None` only for a sample rate ebur128 refuses (it takes 16 Hz to 2.8 MHz).
     pub fn new(sample_rate: f32) -> Option<Self> {
-        let mode = Mode::M | Mode::S | Mode::I | Mode::HISTOGRAM;
+        let mode = Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::HISTOGRAM;
         EbuR128::new(2, sample_rate as u32, mode)
             .ok()
             .map(|meter| Self {
                 meter,
                 since_reading: 0,
                 reading_interval: (sample_rate / 10.0) as usize,
-                momentary_lufs: f32::NEG_INFINITY,
-                short_term_lufs: f32::NEG_INFINITY,
-                integrated_lufs: f32::NEG_INFINITY,
+                reading: LoudnessReading::default(),
             })
     }
 
     pub fn reset(&mut self) {
         self.meter.reset();
         self.since_reading = 0;
-        self.momentary_lufs = f32::NEG_INFINITY;
-        self.short_term_lufs = f32::NEG_INFINITY;
-        self.integrated_lufs = f32::NEG_INFINITY;
+        self.reading = LoudnessReading::default();
     }
 
     pub fn add(&mut self, channels: &[&mut [f32]]) {
@@ -61,22 +83,34 @@ impl LoudnessMeter {
         self.since_reading += channels.first().map_or(0, |c| c.len());
         if self.since_reading >= self.reading_interval {
             self.since_reading = 0;
-            let lufs = |r: Result<f64, ebur128::Error>| r.unwrap_or(f64::NEG_INFINITY) as f32;
-            self.momentary_lufs = lufs(self.meter.loudness_momentary());
-            self.short_term_lufs = lufs(self.meter.loudness_shortterm());
-            self.integrated_lufs = lufs(self.meter.loudness_global());
+            self.take_reading();
         }
     }
 
-    pub fn momentary_lufs(&self) -> f32 {
-        self.momentary_lufs
+    /// Reads every figure now (the renderer calls this at the end of a file).
+    pub fn take_reading(&mut self) {
+        let lufs = |r: Result<f64, ebur128::Error>| r.unwrap_or(f64::NEG_INFINITY) as f32;
+        let m = &self.meter;
+        let peak = (0..2)
+            .map(|c| m.true_peak(c).unwrap_or(0.0))
+            .fold(0.0f64, f64::max);
+        let true_peak_dbtp = if peak > 0.0 {
+            (20.0 * peak.log10()) as f32
+        } else {
+            f32::NEG_INFINITY
+        };
+        let integrated_lufs = lufs(m.loudness_global());
+        self.reading = LoudnessReading {
+            momentary_lufs: lufs(m.loudness_momentary()),
+            short_term_lufs: lufs(m.loudness_shortterm()),
+            integrated_lufs,
+            range_lu: m.loudness_range().unwrap_or(0.0) as f32,
+            true_peak_dbtp,
+            plr_db: true_peak_dbtp - integrated_lufs,
+        };
     }
 
-    pub fn short_term_lufs(&self) -> f32 {
-        self.short_term_lufs
-    }
-
-    pub fn integrated_lufs(&self) -> f32 {
-        self.integrated_lufs
+    pub fn reading(&self) -> LoudnessReading {
+        self.reading
     }
 }

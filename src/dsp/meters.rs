@@ -1,5 +1,7 @@
 //! What the chain tells the editor and the renderer about the last block.
 
+use super::loudness::LoudnessReading;
+
 /// Plain values filled by `Chain::process`. Levels in dB; `-inf` means silence, and
 /// loudness values are `-inf` until enough audio has been measured (400 ms for momentary,
 /// 3 s for short-term, ITU-R BS.1770-4 / EBU Tech 3341).
@@ -13,10 +15,9 @@ pub struct Meters {
     pub limiter_gain_db: f32,
     /// Left/right correlation of the output block (1 for mono).
     pub correlation: f32,
-    /// Output loudness, LUFS (only while metering is on).
-    pub momentary_lufs: f32,
-    pub short_term_lufs: f32,
-    pub integrated_lufs: f32,
+    /// Loudness of the chain's input and output (only while metering is on).
+    pub input_loudness: LoudnessReading,
+    pub output_loudness: LoudnessReading,
     /// Samples in the block that were NaN or infinite and were replaced by silence.
     pub non_finite_samples: u32,
 }
@@ -28,9 +29,8 @@ impl Default for Meters {
             output_peak_db: f32::NEG_INFINITY,
             limiter_gain_db: 0.0,
             correlation: 1.0,
-            momentary_lufs: f32::NEG_INFINITY,
-            short_term_lufs: f32::NEG_INFINITY,
-            integrated_lufs: f32::NEG_INFINITY,
+            input_loudness: LoudnessReading::default(),
+            output_loudness: LoudnessReading::default(),
             non_finite_samples: 0,
         }
     }

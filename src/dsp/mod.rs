@@ -1,6 +1,7 @@
 //! The DSP core: pure Rust over sample slices and plain settings. It knows nothing of
 //! nice-plug, egui, files or threads, so the plugin and the renderer run the very same code.
 
+pub mod bypass;
 pub mod chain;
 pub mod eq;
 pub mod limiter;

@@ -61,6 +61,15 @@ pub struct ChainSettings {
     pub stereo: StereoSettings,
     pub limiter: LimiterSettings,
     pub output: OutputSettings,
+    pub monitor: MonitorSettings,
+}
+
+/// Listening aids that are not part of the master's sound.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitorSettings {
+    /// A/B: play the input at the master's loudness instead of the master (see `bypass.rs`).
+    pub bypass: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -225,6 +234,7 @@ impl ChainSettings {
             output: OutputSettings {
                 gain_db: OUTPUT_GAIN_DB.clamp(self.output.gain_db),
             },
+            monitor: self.monitor,
         }
     }
 }
