@@ -205,3 +205,40 @@ fn real_music_driven_hard_stays_under_the_ceiling_per_ebur128() {
         }
     }
 }
+
+#[test]
+fn real_mixes_pass_the_preflight_checks() {
+    use lathe::render::{measure::measure, preflight};
+    for name in ["francium_excerpt.flac", "vibe-ace_excerpt.flac"] {
+        let mut audio = decode_file(&data(name)).unwrap();
+        // The excerpts are cut from songs, so they start on the music; a mix as delivered
+        // has its leading silence, here half a second.
+        let lead = audio.sample_rate as usize / 2;
+        for c in &mut audio.channels {
+            c.splice(0..0, std::iter::repeat_n(0.0, lead));
+        }
+        let m = measure(&audio.channels, audio.sample_rate);
+        let checks = preflight::check(&audio.channels, audio.sample_rate, &audio.source, &m);
+        assert_eq!(checks.len(), 7);
+        for c in &checks {
+            assert!(c.passed, "{name}: {} — {}", c.name, c.detail);
+        }
+    }
+}
+
+#[test]
+fn the_render_reports_its_preflight_findings() {
+    // As cut, the excerpt starts on the music: the leading-silence check must say so.
+    let out = scratch("preflight");
+    let report = render::render(
+        &job(data("francium_excerpt.flac"), out, ChainSettings::default()),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let lead = report
+        .preflight
+        .iter()
+        .find(|c| c.name == "leading silence")
+        .unwrap();
+    assert!(!lead.passed, "{lead:?}");
+}

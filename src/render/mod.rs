@@ -7,6 +7,7 @@ pub mod dither;
 pub mod error;
 pub mod master;
 pub mod measure;
+pub mod preflight;
 pub mod resample;
 pub mod wav;
 
@@ -66,6 +67,8 @@ pub struct Deliverable {
 pub struct RenderReport {
     pub mix: PathBuf,
     pub source: Measurement,
+    /// What the mastering checklist found in the mix, every check, passed or not.
+    pub preflight: Vec<preflight::Check>,
     pub latency_samples: usize,
     pub deliverables: Vec<Deliverable>,
 }
@@ -105,6 +108,7 @@ pub fn render(
     let audio = decode::decode_file(&job.mix)?;
     progress(Stage::Decode, 1.0);
     let source = measure::measure(&audio.channels, audio.sample_rate);
+    let preflight = preflight::check(&audio.channels, audio.sample_rate, &audio.source, &source);
 
     let settings = job.settings.clamped();
     let mastered = master::master(&audio.channels, audio.sample_rate, &settings, |f| {
@@ -139,6 +143,7 @@ pub fn render(
     Ok(RenderReport {
         mix: job.mix.clone(),
         source,
+        preflight,
         latency_samples,
         deliverables: vec![Deliverable {
             path: target,

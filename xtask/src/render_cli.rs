@@ -130,6 +130,10 @@ fn render(args: Args) -> Result<()> {
         "         {:.1} s at {} Hz: {:.1} LUFS integrated, {:.1} LU range, {:.2} dBTP",
         s.duration_s, s.sample_rate, s.integrated_lufs, s.loudness_range_lu, s.true_peak_dbtp
     );
+    for c in &report.preflight {
+        let mark = if c.passed { "ok  " } else { "NOTE" };
+        println!("check    {mark} {:<16} {}", c.name, c.detail);
+    }
     println!("latency  {} samples (trimmed)", report.latency_samples);
     for d in &report.deliverables {
         let m = &d.measurement;
