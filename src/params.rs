@@ -6,6 +6,11 @@
 
 use nice_plug::prelude::*;
 
+mod eq;
+mod multiband;
+pub use eq::{BellParams, EqParams, HighPass};
+pub use multiband::{BandParams, MultibandParams};
+
 use crate::dsp::settings::{
     ChainSettings, InputSettings, LimiterSettings, MonitorSettings, OutputSettings, ParamRange,
     StereoSettings, CEILING_DBTP, DRIVE_DB, LOOKAHEAD_MS, OUTPUT_GAIN_DB, RELEASE_MS, TRIM_DB,
@@ -29,6 +34,10 @@ pub mod ids {
 pub struct LatheParams {
     #[nested(group = "Input")]
     pub input: InputParams,
+    #[nested(group = "EQ")]
+    pub eq: EqParams,
+    #[nested(group = "Multiband")]
+    pub multiband: MultibandParams,
     #[nested(group = "Stereo")]
     pub stereo: StereoParams,
     #[nested(group = "Limiter")]
@@ -74,7 +83,7 @@ pub struct OutputParams {
 
 /// Shows a value with `digits` decimals, never as "-0.00": a host that converts the text back
 /// would otherwise see a different value than it set.
-fn display(digits: usize) -> std::sync::Arc<dyn Fn(f32) -> String + Send + Sync> {
+pub(crate) fn display(digits: usize) -> std::sync::Arc<dyn Fn(f32) -> String + Send + Sync> {
     std::sync::Arc::new(move |v| {
         let text = format!("{v:.digits$}");
         match text.strip_prefix('-') {
@@ -86,7 +95,7 @@ fn display(digits: usize) -> std::sync::Arc<dyn Fn(f32) -> String + Send + Sync>
 
 /// A linear parameter over `range`. No nice-plug smoother: the DSP smooths every gain itself,
 /// so the renderer, which has no host, produces the same samples.
-fn linear(name: &str, range: ParamRange, unit: &'static str, step: f32) -> FloatParam {
+pub(crate) fn linear(name: &str, range: ParamRange, unit: &'static str, step: f32) -> FloatParam {
     FloatParam::new(
         name,
         range.default,
@@ -106,6 +115,8 @@ impl Default for LatheParams {
             input: InputParams {
                 trim_db: linear("Input Trim", TRIM_DB, " dB", 0.01),
             },
+            eq: EqParams::default(),
+            multiband: MultibandParams::default(),
             stereo: StereoParams {
                 width_pct: linear("Width", WIDTH_PCT, " %", 0.1),
             },
@@ -147,6 +158,8 @@ impl LatheParams {
             input: InputSettings {
                 trim_db: self.input.trim_db.value(),
             },
+            eq: self.eq.settings(),
+            multiband: self.multiband.settings(),
             stereo: StereoSettings {
                 width_pct: self.stereo.width_pct.value(),
             },
@@ -163,7 +176,6 @@ impl LatheParams {
             monitor: MonitorSettings {
                 bypass: self.ab_bypass.value(),
             },
-            ..ChainSettings::default()
         }
     }
 }
@@ -203,6 +215,19 @@ mod tests {
         ] {
             assert_eq!(registered.iter().filter(|&&r| r == id).count(), 1, "{id}");
         }
-        assert_eq!(registered.len(), 9);
+        // Plus the multiband stage: 6 global and 8 per band.
+        // Plus the EQ: 9 global and 3 per bell.
+        assert_eq!(registered.len(), 9 + 6 + 4 * 8 + 9 + 3 * 3);
+        for id in [
+            "mb_on",
+            "mb_x1",
+            "mb_thr_1",
+            "mb_solo_4",
+            "eq_hp",
+            "eq_bg_3",
+            "eq_hsq",
+        ] {
+            assert!(registered.contains(&id), "{id}");
+        }
     }
 }

@@ -19,6 +19,7 @@ pub struct SharedMeters {
     pub input_peak_db: AtomicF32,
     pub output_peak_db: AtomicF32,
     pub limiter_gain_db: AtomicF32,
+    pub multiband_gain_db: [AtomicF32; 4],
     pub correlation: AtomicF32,
     pub momentary_lufs: AtomicF32,
     pub short_term_lufs: AtomicF32,
@@ -36,6 +37,9 @@ impl SharedMeters {
         self.input_peak_db.store(m.input_peak_db, r);
         self.output_peak_db.store(m.output_peak_db, r);
         self.limiter_gain_db.store(m.limiter_gain_db, r);
+        for (meter, &gr) in self.multiband_gain_db.iter().zip(&m.multiband_gain_db) {
+            meter.store(gr, r);
+        }
         self.correlation.store(m.correlation, r);
         let out = &m.output_loudness;
         self.momentary_lufs.store(out.momentary_lufs, r);

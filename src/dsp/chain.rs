@@ -53,8 +53,8 @@ impl Chain {
             sample_rate: 48_000.0,
             max_block: 0,
             trim: SmoothedGain::default(),
-            eq: TonalEq,
-            multiband: Multiband,
+            eq: TonalEq::new(48_000.0, MAX_CHANNELS),
+            multiband: Multiband::new(48_000.0, MAX_CHANNELS),
             stereo: StereoStage::default(),
             drive: SmoothedGain::default(),
             limiter: TruePeakLimiter::new(48_000.0, MAX_CHANNELS),
@@ -74,8 +74,8 @@ impl Chain {
         self.sample_rate = sample_rate;
         self.max_block = max_block;
         self.trim.prepare(sample_rate);
-        self.eq.prepare(sample_rate);
-        self.multiband.prepare(sample_rate);
+        self.eq = TonalEq::new(sample_rate, MAX_CHANNELS);
+        self.multiband = Multiband::new(sample_rate, MAX_CHANNELS);
         self.stereo.prepare(sample_rate);
         self.drive.prepare(sample_rate);
         self.limiter = TruePeakLimiter::new(sample_rate, MAX_CHANNELS);
@@ -175,6 +175,7 @@ impl Chain {
         let frames = channels.first().map_or(0, |c| c.len());
         let mut min_gain = 1.0f32;
         let mut output_peak = f32::NEG_INFINITY;
+        let mut band_gain_db = [0.0f32; 4];
         let mut start = 0;
         while start < frames {
             let end = (start + CHUNK_FRAMES).min(frames);
@@ -185,6 +186,12 @@ impl Chain {
             let chunk = &mut chunk[..n];
             self.bypass.push_dry(chunk);
             min_gain = min_gain.min(self.process_chunk(chunk, &s));
+            for (deepest, gr) in band_gain_db
+                .iter_mut()
+                .zip(self.multiband.gain_reduction_db())
+            {
+                *deepest = deepest.min(gr);
+            }
             // The output meters read the master, not what the A/B switch plays: measuring the
             // bypassed signal would pull the match toward 0 dB while bypassed.
             output_peak = output_peak.max(peak_db(chunk));
@@ -196,6 +203,7 @@ impl Chain {
         }
 
         meters.limiter_gain_db = gain_to_db(min_gain).min(0.0);
+        meters.multiband_gain_db = band_gain_db;
         meters.output_peak_db = output_peak;
         meters.correlation = match channels {
             [l, r] => correlation(l, r),

@@ -11,6 +11,8 @@ pub struct Meters {
     pub input_peak_db: f32,
     /// Largest sample magnitude of the output block, dBFS.
     pub output_peak_db: f32,
+    /// The multiband compressor's deepest gain reduction per band in the block, dB (<= 0).
+    pub multiband_gain_db: [f32; 4],
     /// The limiter's deepest gain reduction in the block, dB (0 or negative).
     pub limiter_gain_db: f32,
     /// Left/right correlation of the output block (1 for mono).
@@ -27,6 +29,7 @@ impl Default for Meters {
         Self {
             input_peak_db: f32::NEG_INFINITY,
             output_peak_db: f32::NEG_INFINITY,
+            multiband_gain_db: [0.0; 4],
             limiter_gain_db: 0.0,
             correlation: 1.0,
             input_loudness: LoudnessReading::default(),

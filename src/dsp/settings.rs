@@ -86,16 +86,10 @@ impl Default for InputSettings {
     }
 }
 
-/// The tonal EQ. Neutral for now: its place in the chain and in the settings file is fixed,
-/// its bands arrive with the DSP issue.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EqSettings {}
+/// The tonal EQ; its settings, ranges and defaults live next to the stage.
+pub use super::eq::EqSettings;
 
-/// The multiband compressor. Neutral for now, like [`EqSettings`].
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MultibandSettings {}
+pub use super::multiband::MultibandSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -156,7 +150,7 @@ pub enum SettingsError {
     Parse(#[from] toml::de::Error),
     #[error("`{field}` = {value} is outside its range {min} to {max}")]
     OutOfRange {
-        field: &'static str,
+        field: String,
         value: f32,
         min: f32,
         max: f32,
@@ -165,8 +159,9 @@ pub enum SettingsError {
 
 impl ChainSettings {
     /// Every continuous control with its name in the settings file, its value and its range.
-    pub fn controls(&self) -> [(&'static str, f32, ParamRange); 7] {
-        [
+    /// (Allocates: for validating files, not for the audio thread.)
+    pub fn controls(&self) -> Vec<(String, f32, ParamRange)> {
+        let mut all: Vec<(String, f32, ParamRange)> = [
             ("input.trim_db", self.input.trim_db, TRIM_DB),
             ("stereo.width_pct", self.stereo.width_pct, WIDTH_PCT),
             ("limiter.drive_db", self.limiter.drive_db, DRIVE_DB),
@@ -183,6 +178,12 @@ impl ChainSettings {
             ("limiter.release_ms", self.limiter.release_ms, RELEASE_MS),
             ("output.gain_db", self.output.gain_db, OUTPUT_GAIN_DB),
         ]
+        .into_iter()
+        .map(|(name, value, range)| (name.to_string(), value, range))
+        .collect();
+        all.extend(self.eq.controls());
+        all.extend(self.multiband.controls());
+        all
     }
 
     /// Checks every control against its range; the error names the first one outside.
@@ -219,8 +220,8 @@ impl ChainSettings {
             input: InputSettings {
                 trim_db: TRIM_DB.clamp(self.input.trim_db),
             },
-            eq: self.eq,
-            multiband: self.multiband,
+            eq: self.eq.clamped(),
+            multiband: self.multiband.clamped(),
             stereo: StereoSettings {
                 width_pct: WIDTH_PCT.clamp(self.stereo.width_pct),
             },
@@ -254,6 +255,10 @@ mod tests {
         s.limiter.release_ms = 80.0;
         s.limiter.auto_release = false;
         s.output.gain_db = -0.5;
+        s.multiband.enabled = true;
+        s.multiband.crossovers_hz = [150.0, 900.0, 5000.0];
+        s.multiband.bands[2].ratio = 3.0;
+        s.multiband.bands[3].solo = true;
         let back = ChainSettings::from_toml(&s.to_toml()).unwrap();
         assert_eq!(back, s);
     }
@@ -272,6 +277,14 @@ mod tests {
         assert!(e.to_string().contains("limiter.ceiling_dbtp"), "{e}");
         let e = ChainSettings::from_toml("[limiter]\nceilin_dbtp = -1.0\n").unwrap_err();
         assert!(e.to_string().contains("ceilin_dbtp"), "{e}");
+    }
+
+    #[test]
+    fn multiband_fields_are_validated_by_name() {
+        let mut s = ChainSettings::default();
+        s.multiband.bands[1].ratio = 50.0;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("multiband.band2.ratio"), "{e}");
     }
 
     #[test]

@@ -137,5 +137,17 @@ pub fn busy_settings() -> ChainSettings {
     s.limiter.drive_db = 12.0;
     s.limiter.release_ms = 60.0;
     s.output.gain_db = -0.5;
+    s.eq.hp_mode = lathe::dsp::eq::HpMode::Slope24;
+    s.eq.hp_freq_hz = 25.0;
+    s.eq.tilt_db = 1.5;
+    s.eq.low_shelf.gain_db = 2.0;
+    s.eq.bells[1].gain_db = -3.0;
+    s.eq.high_shelf.gain_db = 1.5;
+    s.multiband.enabled = true;
+    for (i, band) in s.multiband.bands.iter_mut().enumerate() {
+        band.threshold_db = -24.0 + 2.0 * i as f32;
+        band.ratio = 2.0 + i as f32;
+        band.makeup_db = 1.0;
+    }
     s
 }

@@ -1,0 +1,138 @@
+//! The multiband compressor's parameters: a switch, three crossovers, the stereo and detection
+//! modes, and one group of controls per band (ids suffixed `_1` to `_4` by nice-plug's
+//! parameter arrays).
+
+use nice_plug::prelude::*;
+
+use super::{display, linear};
+use crate::dsp::multiband::{
+    BandSettings, Detection, MultibandSettings, StereoMode, BAND_ATTACK_MS, BAND_KNEE_DB,
+    BAND_MAKEUP_DB, BAND_RATIO, BAND_RELEASE_MS, BAND_THRESHOLD_DB, CROSSOVERS_HZ,
+};
+use crate::dsp::settings::ParamRange;
+
+#[derive(Params)]
+pub struct MultibandParams {
+    #[id = "mb_on"]
+    pub enabled: BoolParam,
+    #[id = "mb_x1"]
+    pub crossover_low_hz: FloatParam,
+    #[id = "mb_x2"]
+    pub crossover_mid_hz: FloatParam,
+    #[id = "mb_x3"]
+    pub crossover_high_hz: FloatParam,
+    /// Off: linked stereo; on: mid/side.
+    #[id = "mb_ms"]
+    pub mid_side: BoolParam,
+    /// Off: peak detection; on: RMS.
+    #[id = "mb_rms"]
+    pub rms: BoolParam,
+    #[nested(array, group = "Band")]
+    pub bands: [BandParams; 4],
+}
+
+#[derive(Params)]
+pub struct BandParams {
+    #[id = "mb_thr"]
+    pub threshold_db: FloatParam,
+    #[id = "mb_ratio"]
+    pub ratio: FloatParam,
+    #[id = "mb_knee"]
+    pub knee_db: FloatParam,
+    #[id = "mb_att"]
+    pub attack_ms: FloatParam,
+    #[id = "mb_rel"]
+    pub release_ms: FloatParam,
+    #[id = "mb_mkup"]
+    pub makeup_db: FloatParam,
+    #[id = "mb_byp"]
+    pub bypass: BoolParam,
+    #[id = "mb_solo"]
+    pub solo: BoolParam,
+}
+
+/// A parameter whose useful values spread over decades (frequencies, times): skewed so the
+/// knob gives each decade about the same travel.
+fn skewed(name: String, range: ParamRange, unit: &'static str, digits: usize) -> FloatParam {
+    FloatParam::new(
+        name,
+        range.default,
+        FloatRange::Skewed {
+            min: range.min,
+            max: range.max,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+    )
+    .with_unit(unit)
+    .with_value_to_string(display(digits))
+}
+
+impl Default for MultibandParams {
+    fn default() -> Self {
+        let defaults = MultibandSettings::default();
+        let crossover =
+            |n: usize| skewed(format!("Crossover {}", n + 1), CROSSOVERS_HZ[n], " Hz", 0);
+        Self {
+            enabled: BoolParam::new("Multiband", defaults.enabled),
+            crossover_low_hz: crossover(0),
+            crossover_mid_hz: crossover(1),
+            crossover_high_hz: crossover(2),
+            mid_side: BoolParam::new("Multiband Mid/Side", defaults.mode == StereoMode::MidSide),
+            rms: BoolParam::new("Multiband RMS", defaults.detection == Detection::Rms),
+            bands: std::array::from_fn(|i| BandParams::new(i + 1, &defaults.bands[i])),
+        }
+    }
+}
+
+impl BandParams {
+    fn new(band: usize, d: &BandSettings) -> Self {
+        let name = |what: &str| format!("Band {band} {what}");
+        Self {
+            threshold_db: linear(&name("Threshold"), BAND_THRESHOLD_DB, " dB", 0.1),
+            ratio: linear(&name("Ratio"), BAND_RATIO, ":1", 0.01),
+            knee_db: linear(&name("Knee"), BAND_KNEE_DB, " dB", 0.1),
+            attack_ms: skewed(name("Attack"), BAND_ATTACK_MS, " ms", 1),
+            release_ms: skewed(name("Release"), BAND_RELEASE_MS, " ms", 0),
+            makeup_db: linear(&name("Makeup"), BAND_MAKEUP_DB, " dB", 0.1),
+            bypass: BoolParam::new(name("Bypass"), d.bypass),
+            solo: BoolParam::new(name("Solo"), d.solo),
+        }
+    }
+
+    fn settings(&self) -> BandSettings {
+        BandSettings {
+            threshold_db: self.threshold_db.value(),
+            ratio: self.ratio.value(),
+            knee_db: self.knee_db.value(),
+            attack_ms: self.attack_ms.value(),
+            release_ms: self.release_ms.value(),
+            makeup_db: self.makeup_db.value(),
+            bypass: self.bypass.value(),
+            solo: self.solo.value(),
+        }
+    }
+}
+
+impl MultibandParams {
+    pub fn settings(&self) -> MultibandSettings {
+        MultibandSettings {
+            enabled: self.enabled.value(),
+            crossovers_hz: [
+                self.crossover_low_hz.value(),
+                self.crossover_mid_hz.value(),
+                self.crossover_high_hz.value(),
+            ],
+            mode: if self.mid_side.value() {
+                StereoMode::MidSide
+            } else {
+                StereoMode::Linked
+            },
+            detection: if self.rms.value() {
+                Detection::Rms
+            } else {
+                Detection::Peak
+            },
+            bands: std::array::from_fn(|i| self.bands[i].settings()),
+        }
+    }
+}
