@@ -262,3 +262,30 @@ fn output_loudness_meters_read_ebu_tech_3341_case_1() {
     );
     assert!(out.plr_db.abs() <= 0.2, "PLR {}", out.plr_db);
 }
+
+#[test]
+fn tiny_decaying_tails_never_leave_as_subnormal_numbers() {
+X
+    // of output gain produced a subnormal output sample. Sweep tiny levels through every stage.
+    let rate = 48_000.0;
+    let mut settings = busy_settings();
+    settings.output.gain_db = -24.0;
+    settings.input.trim_db = -24.0;
+    for level in [1e-29f32, 1e-20, 1e-10] {
+        let mut x = vec![vec![0.0f32; 20_000]; 2];
+        for (i, s) in x[0].iter_mut().enumerate().take(300) {
+            *s = level * ((i % 7) as f32 - 3.0);
+        }
+        x[1][0] = level;
+        // A huge (finite) sample next to them: the limiter's gain drops to ~1e-30, and
+        // ordinary samples under that gain land in the subnormal range.
+        x[1][100] = 1e30;
+        x[1][101] = 1e-8;
+        let out = run_chain_blocks(&x, rate, &settings, &[1, 64, 500]);
+        for c in &out {
+            for &s in c {
+                assert!(s == 0.0 || s.abs() >= f32::MIN_POSITIVE, "level {level:e}: {s:e}");
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ use super::limiter::TruePeakLimiter;
 use super::loudness::LoudnessMeter;
 use super::meters::{peak_db, Meters};
 use super::multiband::Multiband;
-use super::sanitize::sanitize;
+use super::sanitize::{flush_slice, sanitize};
 use super::settings::ChainSettings;
 use super::smoothed_gain::SmoothedGain;
 use super::stereo::{correlation, StereoStage};
@@ -199,6 +199,12 @@ impl Chain {
                 loudness.add(chunk);
             }
             self.bypass.mix(chunk, s.monitor.bypass, match_db);
+            // Filters and gains can take a tiny input below the subnormal line on the way out
+            // (an f64 EQ state cast to f32, a -24 dB gain on a 1e-37 sample). Hosts and
+            // validators reject subnormal output, so flush once more at the door.
+            for ch in chunk.iter_mut() {
+                flush_slice(ch);
+            }
             start = end;
         }
 

@@ -25,6 +25,14 @@ pub fn sanitize(samples: &mut [f32]) -> usize {
     bad
 }
 
+/// Flushes every sample below [`FLUSH_BELOW`] to 0, in place.
+#[inline]
+pub fn flush_slice(samples: &mut [f32]) {
+    for s in samples.iter_mut() {
+        *s = flush(*s);
+    }
+}
+
 /// Flushes a state variable that decays toward zero before it turns subnormal.
 #[inline]
 pub fn flush(x: f32) -> f32 {
