@@ -265,8 +265,9 @@ fn output_loudness_meters_read_ebu_tech_3341_case_1() {
 
 #[test]
 fn tiny_decaying_tails_never_leave_as_subnormal_numbers() {
-X
-    // of output gain produced a subnormal output sample. Sweep tiny levels through every stage.
+    // clap-validator's fuzzer found a subnormal output sample. Tiny levels through every stage,
+    // and a huge sample that drives the limiter's gain down to ~1e-30 (fails without the
+    // chain's final flush).
     let rate = 48_000.0;
     let mut settings = busy_settings();
     settings.output.gain_db = -24.0;
@@ -284,7 +285,10 @@ X
         let out = run_chain_blocks(&x, rate, &settings, &[1, 64, 500]);
         for c in &out {
             for &s in c {
-                assert!(s == 0.0 || s.abs() >= f32::MIN_POSITIVE, "level {level:e}: {s:e}");
+                assert!(
+                    s == 0.0 || s.abs() >= f32::MIN_POSITIVE,
+                    "level {level:e}: {s:e}"
+                );
             }
         }
     }
