@@ -93,6 +93,27 @@ pub(crate) fn display(digits: usize) -> std::sync::Arc<dyn Fn(f32) -> String + S
     })
 }
 
+/// A parameter whose useful values spread over decades (frequencies, times, Q): skewed so
+/// each octave or decade gets about the same travel of the knob.
+pub(crate) fn skewed(
+    name: String,
+    range: ParamRange,
+    unit: &'static str,
+    digits: usize,
+) -> FloatParam {
+    FloatParam::new(
+        name,
+        range.default,
+        FloatRange::Skewed {
+            min: range.min,
+            max: range.max,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+    )
+    .with_unit(unit)
+    .with_value_to_string(display(digits))
+}
+
 /// A linear parameter over `range`. No nice-plug smoother: the DSP smooths every gain itself,
 /// so the renderer, which has no host, produces the same samples.
 pub(crate) fn linear(name: &str, range: ParamRange, unit: &'static str, step: f32) -> FloatParam {

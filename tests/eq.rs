@@ -3,8 +3,6 @@
 //! click-free glides, bit-identical output for any block split, neutral = identity, no
 //! allocation, no subnormal state, every sample rate, mono and stereo, latency 0.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::f64::consts::PI;
 
 use lathe::dsp::eq::design::{Biquad, Designer};
@@ -12,38 +10,8 @@ use lathe::dsp::eq::{BellSettings, EqSettings, HpMode, ShelfSettings, TonalEq};
 
 const RATES: [f32; 6] = [44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];
 
-// ---------------------------------------------------------------------------------------
-// Allocation counting, per thread, so tests running in parallel do not count each other.
-
-struct CountingAllocator;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    if COUNTING.with(Cell::get) {
-        ALLOCATIONS.with(|a| a.set(a.get() + 1));
-    }
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+#[path = "common/alloc_counter.rs"]
+mod alloc_counter;
 
 // ---------------------------------------------------------------------------------------
 // Helpers: a tiny complex type for the s- and z-domain, signals, runners.
@@ -671,7 +639,7 @@ fn process_and_reset_never_allocate() {
         let mut stereo = [noise(20_000, 1), noise(20_000, 2)];
         let mut mono = noise(20_000, 3);
         let settings: Vec<EqSettings> = (0..40).map(|_| random_settings(&mut rng)).collect();
-        COUNTING.with(|c| c.set(true));
+        alloc_counter::start();
         for (k, s) in settings.iter().enumerate() {
             let (a, b) = stereo.split_at_mut(1);
             let r = k * 500..(k + 1) * 500;
@@ -682,8 +650,7 @@ fn process_and_reset_never_allocate() {
                 eq.reset();
             }
         }
-        COUNTING.with(|c| c.set(false));
-        let n = ALLOCATIONS.with(|a| a.replace(0));
+        let n = alloc_counter::stop();
         assert_eq!(n, 0, "{fs} Hz: {n} allocations in process/reset");
     }
 }

@@ -3,46 +3,13 @@
 //! no subnormal state, finite output, every rate in mono and stereo, zero latency,
 //! bit-transparent when off, and no clicks when anything is switched.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use lathe::dsp::multiband::{Detection, Multiband, MultibandSettings, StereoMode};
 
 // ---------------------------------------------------------------------------------------
 // Allocation counting, per thread, so the other tests running in parallel do not count.
 
-struct CountingAllocator;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    // `try_with`: the allocator can run while thread-locals are torn down.
-    let _ = COUNTING.try_with(|c| {
-        if c.get() {
-            let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
-        }
-    });
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+#[path = "common/alloc_counter.rs"]
+mod alloc_counter;
 
 // ---------------------------------------------------------------------------------------
 // Signals and helpers.
@@ -484,7 +451,7 @@ fn process_and_reset_never_allocate() {
         let frames = out[0].len();
         let blocks = [1usize, 64, 512, 8192, 3, 1000];
         let mut settings = busy();
-        COUNTING.with(|c| c.set(true));
+        alloc_counter::start();
         let (mut start, mut k) = (0, 0);
         while start < frames {
             let end = (start + blocks[k % blocks.len()]).min(frames);
@@ -510,8 +477,7 @@ fn process_and_reset_never_allocate() {
             start = end;
             k += 1;
         }
-        COUNTING.with(|c| c.set(false));
-        let n = ALLOCATIONS.with(|a| a.replace(0));
+        let n = alloc_counter::stop();
         assert_eq!(n, 0, "{rate} Hz: {n} allocations in process/reset");
     }
 }

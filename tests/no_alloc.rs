@@ -1,38 +1,11 @@
-//! `Chain::process` allocates nothing: checked with a counting global allocator. This file
-//! holds one test so no other test allocates on another thread while it counts.
+//! `Chain::process` allocates nothing: checked with a counting global allocator.
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
 use lathe::dsp::{Chain, Meters};
 
-struct CountingAllocator;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+#[path = "common/alloc_counter.rs"]
+mod alloc_counter;
 
 #[test]
 fn process_never_allocates() {
@@ -48,7 +21,7 @@ fn process_never_allocates() {
         let mut mono = mono_src.clone();
         let blocks = [1usize, 64, 512, 8192, 3, 1000];
 
-        COUNTING.store(true, Ordering::SeqCst);
+        alloc_counter::start();
         let mut start = 0;
         let mut k = 0;
         let frames = out[0].len();
@@ -71,12 +44,20 @@ fn process_never_allocates() {
             start = end;
             k += 1;
         }
-        COUNTING.store(false, Ordering::SeqCst);
+        let n = alloc_counter::stop();
         assert!(
             meters.output_loudness.momentary_lufs.is_finite(),
             "{rate} Hz: readings ran"
         );
-        let n = ALLOCATIONS.swap(0, Ordering::SeqCst);
         assert_eq!(n, 0, "{rate} Hz: {n} allocations inside process/reset");
     }
+}
+
+#[test]
+fn the_counter_sees_an_allocation() {
+    alloc_counter::start();
+    let v = std::hint::black_box(vec![1u8; 64]);
+    let n = alloc_counter::stop();
+    drop(v);
+    assert!(n >= 1, "the counting allocator counted nothing");
 }

@@ -2,12 +2,11 @@
 
 use nice_plug::prelude::*;
 
-use super::{display, linear};
+use super::{linear, skewed};
 use crate::dsp::eq::{
     BellSettings, EqSettings, HpMode, ShelfSettings, BELL_FREQ_HZ, BELL_Q, EQ_GAIN_DB,
     HIGH_SHELF_FREQ_HZ, HP_FREQ_HZ, LOW_SHELF_FREQ_HZ, SHELF_Q, TILT_DB,
 };
-use crate::dsp::settings::ParamRange;
 
 /// The high-pass slope as the host shows it (nice-plug enums live on the plugin side; the DSP
 /// keeps its own `HpMode`).
@@ -53,21 +52,6 @@ pub struct BellParams {
     pub gain_db: FloatParam,
     #[id = "eq_bq"]
     pub q: FloatParam,
-}
-
-/// Frequencies and Q are heard in ratios: skew the knob so each octave gets similar travel.
-fn skewed(name: String, range: ParamRange, unit: &'static str, digits: usize) -> FloatParam {
-    FloatParam::new(
-        name,
-        range.default,
-        FloatRange::Skewed {
-            min: range.min,
-            max: range.max,
-            factor: FloatRange::skew_factor(-2.0),
-        },
-    )
-    .with_unit(unit)
-    .with_value_to_string(display(digits))
 }
 
 impl Default for EqParams {

@@ -4,12 +4,11 @@
 
 use nice_plug::prelude::*;
 
-use super::{display, linear};
+use super::{linear, skewed};
 use crate::dsp::multiband::{
     BandSettings, Detection, MultibandSettings, StereoMode, BAND_ATTACK_MS, BAND_KNEE_DB,
     BAND_MAKEUP_DB, BAND_RATIO, BAND_RELEASE_MS, BAND_THRESHOLD_DB, CROSSOVERS_HZ,
 };
-use crate::dsp::settings::ParamRange;
 
 #[derive(Params)]
 pub struct MultibandParams {
@@ -49,22 +48,6 @@ pub struct BandParams {
     pub bypass: BoolParam,
     #[id = "mb_solo"]
     pub solo: BoolParam,
-}
-
-/// A parameter whose useful values spread over decades (frequencies, times): skewed so the
-/// knob gives each decade about the same travel.
-fn skewed(name: String, range: ParamRange, unit: &'static str, digits: usize) -> FloatParam {
-    FloatParam::new(
-        name,
-        range.default,
-        FloatRange::Skewed {
-            min: range.min,
-            max: range.max,
-            factor: FloatRange::skew_factor(-2.0),
-        },
-    )
-    .with_unit(unit)
-    .with_value_to_string(display(digits))
 }
 
 impl Default for MultibandParams {
