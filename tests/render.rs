@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use lathe::dsp::ChainSettings;
-use lathe::render::{self, decode::decode_file, RenderError, RenderJob};
+use lathe::render::{self, decode::decode_file, Format, RenderError, RenderJob};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -30,13 +30,16 @@ fn loud_settings() -> ChainSettings {
     s
 }
 
+/// A render of the settings as they are (no loudness solve) to one 48 kHz / 24-bit WAV, so
+/// the file can be compared with the chain's own output.
 fn job(mix: PathBuf, out_dir: PathBuf, settings: ChainSettings) -> RenderJob {
-    RenderJob {
-        mix,
-        settings,
-        out_dir,
-        force: false,
-    }
+    let mut job = RenderJob::new(mix, out_dir, settings);
+    job.target_lufs = None;
+    job.formats = vec![Format::Wav {
+        rate: 48_000,
+        bits: 24,
+    }];
+    job
 }
 
 #[test]

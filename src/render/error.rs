@@ -25,6 +25,14 @@ pub enum RenderError {
     WouldOverwriteInput { path: PathBuf },
     #[error("resampling {from} Hz to {to} Hz failed: {detail}")]
     Resample { from: u32, to: u32, detail: String },
+    #[error("{path}: verification failed: {detail}")]
+    Verification { path: PathBuf, detail: String },
+    #[error("{what}")]
+    Unsupported { what: String },
+    #[error("stopped; nothing was written")]
+    Cancelled,
+    #[error("a worker thread stopped unexpectedly")]
+    WorkerPanicked,
     #[error("{path}: cannot write WAV ({detail})")]
     Wav { path: PathBuf, detail: String },
 }

@@ -1,5 +1,7 @@
 //! Runs the chain over a whole file, offline, exactly as the plugin runs it in a host.
 
+use super::cancel::Cancel;
+use super::error::RenderError;
 use crate::dsp::limiter::TruePeakLimiter;
 use crate::dsp::settings::LimiterSettings;
 use crate::dsp::{Chain, ChainSettings, Meters};
@@ -7,6 +9,14 @@ use crate::dsp::{Chain, ChainSettings, Meters};
 /// Block length for offline processing. Any length gives the same samples (the chain is
 /// block-size invariant); this one keeps the working set in cache.
 pub const OFFLINE_BLOCK: usize = 4096;
+
+/// One offline pass of the chain, aligned with its input, and how hard the limiter worked.
+#[derive(Debug, Clone)]
+pub struct Mastered {
+    pub channels: Vec<Vec<f32>>,
+    /// The limiter's deepest gain reduction over the whole pass, dB (0 or negative).
+    pub peak_limiting_db: f32,
+}
 
 /// Masters `channels` (planar, 1 or 2, equal length) at `sample_rate` and returns the result
 /// aligned with the input: the chain's latency is flushed with silence and trimmed, so
@@ -17,8 +27,22 @@ pub fn master(
     channels: &[Vec<f32>],
     sample_rate: u32,
     settings: &ChainSettings,
-    mut progress: impl FnMut(f64),
+    progress: impl FnMut(f64),
 ) -> Vec<Vec<f32>> {
+    // Nobody else holds this flag, so the pass runs to the end.
+    master_pass(channels, sample_rate, settings, &Cancel::new(), progress)
+        .map(|m| m.channels)
+        .unwrap_or_default()
+}
+
+/// [`master`], stoppable between blocks through `cancel`, and reporting the limiter's work.
+pub fn master_pass(
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    settings: &ChainSettings,
+    cancel: &Cancel,
+    mut progress: impl FnMut(f64),
+) -> Result<Mastered, RenderError> {
     let frames = channels.first().map_or(0, Vec::len);
     let mut chain = Chain::new();
     // The renderer measures what it writes with its own meters; the chain need not.
@@ -37,18 +61,24 @@ pub fn master(
         })
         .collect();
     let mut meters = Meters::default();
+    let mut peak_limiting_db = 0.0f32;
     let mut start = 0;
     while start < total {
+        cancel.check()?;
         let end = (start + OFFLINE_BLOCK).min(total);
         let mut block: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..end]).collect();
         chain.process(&mut block, settings, &mut meters);
+        peak_limiting_db = peak_limiting_db.min(meters.limiter_gain_db);
         start = end;
         progress(start as f64 / total.max(1) as f64);
     }
     for c in &mut out {
         c.drain(..latency);
     }
-    out
+    Ok(Mastered {
+        channels: out,
+        peak_limiting_db,
+    })
 }
 
 /// The chain's own true-peak limiter, alone, at a delivery rate: resampling rebuilds the

@@ -2,65 +2,127 @@
 //! Library code, so tests drive it directly; `cargo xtask render` is a thin command line
 //! over it.
 
+pub mod cancel;
 pub mod decode;
+pub mod deliver;
 pub mod dither;
 pub mod error;
+pub mod fade;
+pub mod formats;
 pub mod master;
 pub mod measure;
+pub mod parallel;
 pub mod preflight;
 pub mod resample;
+pub mod solve;
+pub mod staging;
 pub mod wav;
 
 use std::path::{Path, PathBuf};
 
+pub use cancel::Cancel;
 pub use error::RenderError;
+pub use fade::Fades;
+pub use formats::{Format, DEFAULT_FORMATS};
 pub use measure::Measurement;
 
 use crate::dsp::ChainSettings;
+use staging::Staging;
 
-/// The delivery format of the foundation renderer (the full deliverable set comes with the
-/// renderer issue): WAV, 48 kHz, 24-bit.
-pub const DELIVERY_RATE: u32 = 48_000;
-pub const DELIVERY_BITS: u16 = 24;
+/// The loudness every render aims at unless told otherwise: Spotify's -14 LUFS integrated,
+/// which Amazon, Tidal and YouTube share.
+pub const DEFAULT_TARGET_LUFS: f64 = -14.0;
+/// A deliverable counts as on target within this (the renderer issue's promise).
+pub const LOUDNESS_TOLERANCE_LU: f64 = 0.1;
 
 /// What to render.
 #[derive(Debug, Clone)]
 pub struct RenderJob {
     pub mix: PathBuf,
+    /// The chain's settings; the ceiling is `settings.limiter.ceiling_dbtp`.
     pub settings: ChainSettings,
     pub out_dir: PathBuf,
     /// Overwrite deliverables that already exist.
     pub force: bool,
+    /// Integrated loudness to solve the drive for; `None` renders the settings as they are.
+    pub target_lufs: Option<f64>,
+    pub formats: Vec<Format>,
+    pub fades: Fades,
+    /// Set from another thread (Ctrl-C) to stop the render and leave nothing behind.
+    pub cancel: Cancel,
+}
+
+impl RenderJob {
+    /// A job with the defaults: Spotify's target, the default set of deliverables, no fades.
+    pub fn new(
+        mix: impl Into<PathBuf>,
+        out_dir: impl Into<PathBuf>,
+        settings: ChainSettings,
+    ) -> Self {
+        Self {
+            mix: mix.into(),
+            settings,
+            out_dir: out_dir.into(),
+            force: false,
+            target_lufs: Some(DEFAULT_TARGET_LUFS),
+            formats: DEFAULT_FORMATS.to_vec(),
+            fades: Fades::default(),
+            cancel: Cancel::new(),
+        }
+    }
 }
 
 /// Stages a render reports progress for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Decode,
-    Master,
+    /// A pass of the chain over the whole mix; the loudness solve runs several.
+    Master {
+        pass: usize,
+    },
     Resample,
-    Write,
+    Encode,
     Verify,
 }
 
 impl Stage {
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            Stage::Decode => "decoding",
-            Stage::Master => "mastering",
-            Stage::Resample => "resampling",
-            Stage::Write => "writing",
-            Stage::Verify => "verifying",
+            Stage::Decode => "decoding".into(),
+            Stage::Master { pass } => format!("mastering, pass {pass}"),
+            Stage::Resample => "converting rates".into(),
+            Stage::Encode => "encoding".into(),
+            Stage::Verify => "verifying".into(),
         }
     }
 }
 
-/// One written file and what its decoded contents measure.
+/// One delivered file and what its decoded contents measure.
 #[derive(Debug, Clone)]
 pub struct Deliverable {
     pub path: PathBuf,
+    pub format: Format,
     pub bits: u16,
     pub measurement: Measurement,
+    /// Gain the codec stage took off to keep the decoded file under the ceiling, dB.
+    pub codec_trim_db: f64,
+}
+
+/// How the loudness target was met.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Loudness {
+    pub target_lufs: f64,
+    /// The master's integrated loudness at the mix's rate.
+    pub master_lufs: f64,
+    pub passes: usize,
+    pub reached: bool,
+    pub drive_db: f32,
+    pub output_gain_db: f32,
+    /// The limiter's deepest gain reduction, dB (<= 0).
+    pub peak_limiting_db: f32,
+    /// How loud the master gets with 3 dB of limiting (given when the target needs more
+    /// than 6 dB).
+    pub loudness_at_moderate_limiting: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +132,11 @@ pub struct RenderReport {
     /// What the mastering checklist found in the mix, every check, passed or not.
     pub preflight: Vec<preflight::Check>,
     pub latency_samples: usize,
+    /// The settings the master was made with (drive and output gain as solved).
+    pub settings: ChainSettings,
+    pub loudness: Option<Loudness>,
+    /// Things the engineer should read before sending the files out.
+    pub warnings: Vec<String>,
     pub deliverables: Vec<Deliverable>,
 }
 
@@ -82,75 +149,209 @@ pub fn load_settings(path: &Path) -> Result<ChainSettings, RenderError> {
     })
 }
 
-/// The deliverable's file name: the mix's stem plus the format.
-pub fn deliverable_name(mix: &Path, rate: u32, bits: u16) -> String {
-    let stem = mix.file_stem().unwrap_or_default().to_string_lossy();
-    format!("{stem}_{}k_{bits}bit.wav", rate / 1000)
-}
-
-/// Renders `job`: every check that can fail runs before anything is written, and each file is
-/// written under a temporary name and renamed when complete.
+/// Renders `job`: every check that can fail runs before anything is written; files are
+/// written into a staging folder, decoded back and measured, and moved to their names only
+/// when all of them hold the ceiling (and the loudness target, when it was reachable).
 pub fn render(
     job: &RenderJob,
     progress: &mut dyn FnMut(Stage, f64),
 ) -> Result<RenderReport, RenderError> {
-    let target = job
-        .out_dir
-        .join(deliverable_name(&job.mix, DELIVERY_RATE, DELIVERY_BITS));
-    if same_file(&target, &job.mix) {
-        return Err(RenderError::WouldOverwriteInput { path: target });
-    }
-    if target.exists() && !job.force {
-        return Err(RenderError::OutputExists { path: target });
+    // Refuse early what would be refused late: unreadable input is found by decoding, but
+    // an existing master or an output that is the input itself costs nothing to check.
+    let names = |rate: u32| -> Vec<(Format, String)> {
+        job.formats
+            .iter()
+            .map(|&f| (f, f.file_name(&job.mix, rate)))
+            .collect()
+    };
+    // The mix's rate decides only FLAC's name; check the others before decoding.
+    for (format, name) in names(0) {
+        if format != Format::Flac {
+            check_target(&job.out_dir.join(name), &job.mix, job.force)?;
+        }
     }
 
     progress(Stage::Decode, 0.0);
     let audio = decode::decode_file(&job.mix)?;
     progress(Stage::Decode, 1.0);
-    let source = measure::measure(&audio.channels, audio.sample_rate);
-    let preflight = preflight::check(&audio.channels, audio.sample_rate, &audio.source, &source);
+    let rate = audio.sample_rate;
+    let source = measure::measure(&audio.channels, rate);
+    let preflight = preflight::check(&audio.channels, rate, &audio.source, &source);
+    let deliverable_names = names(rate);
+    for (_, name) in &deliverable_names {
+        check_target(&job.out_dir.join(name), &job.mix, job.force)?;
+    }
+    job.cancel.check()?;
 
     let settings = job.settings.clamped();
-    let mastered = master::master(&audio.channels, audio.sample_rate, &settings, |f| {
-        progress(Stage::Master, f)
-    });
+    let mut warnings = Vec::new();
+    let (mastered, settings, loudness) = match job.target_lufs {
+        Some(target) => {
+            let solution = solve::solve(
+                &audio.channels,
+                rate,
+                &settings,
+                target,
+                source.integrated_lufs,
+                &job.fades,
+                &job.cancel,
+                &mut |pass, f| progress(Stage::Master { pass }, f),
+            )?;
+            let loudness = Loudness {
+                target_lufs: target,
+                master_lufs: solution.integrated_lufs,
+                passes: solution.passes,
+                reached: solution.reached,
+                drive_db: solution.settings.limiter.drive_db,
+                output_gain_db: solution.settings.output.gain_db,
+                peak_limiting_db: solution.mastered.peak_limiting_db,
+                loudness_at_moderate_limiting: solution.loudness_at_moderate_limiting,
+            };
+            warnings.extend(loudness_warnings(&loudness));
+            (
+                solution.mastered.channels,
+                solution.settings,
+                Some(loudness),
+            )
+        }
+        None => {
+            let mut m = master::master_pass(&audio.channels, rate, &settings, &job.cancel, |f| {
+                progress(Stage::Master { pass: 1 }, f)
+            })?;
+            job.fades.apply(&mut m.channels, rate);
+            (m.channels, settings, None)
+        }
+    };
     let latency_samples = {
         let mut chain = crate::dsp::Chain::new();
-        chain.prepare(audio.sample_rate as f32, master::OFFLINE_BLOCK);
-        chain.latency_samples()
+        chain.prepare(rate as f32, master::OFFLINE_BLOCK);
+        chain.update_latency(&settings)
     };
+    job.cancel.check()?;
 
     progress(Stage::Resample, 0.0);
-    let delivered = if audio.sample_rate == DELIVERY_RATE {
-        mastered
-    } else {
-        let resampled = resample::resample(&mastered, audio.sample_rate, DELIVERY_RATE)?;
-        master::safety_limit(&resampled, DELIVERY_RATE, &settings.limiter)
-    };
+    let at_rates = deliver::at_delivery_rates(&mastered, rate, &job.formats, &settings.limiter)?;
+    drop(mastered);
     progress(Stage::Resample, 1.0);
+    job.cancel.check()?;
 
-    std::fs::create_dir_all(&job.out_dir).map_err(|e| RenderError::io(&job.out_dir, e))?;
-    progress(Stage::Write, 0.0);
-    wav::write_wav(&target, &delivered, DELIVERY_RATE, DELIVERY_BITS)?;
-    progress(Stage::Write, 1.0);
+    let staging = Staging::create(&job.out_dir)?;
+    progress(Stage::Encode, 0.0);
+    let written = parallel::map(&deliverable_names, |(format, name)| {
+        let delivery_rate = format.rate(rate);
+        deliver::encode(
+            *format,
+            name.clone(),
+            &at_rates[&delivery_rate],
+            delivery_rate,
+            &staging,
+        )
+    })?;
+    drop(at_rates);
+    progress(Stage::Encode, 1.0);
+    job.cancel.check()?;
 
-    // Measure the file as it is on disk, not the buffer we meant to write.
+    // Measure the files as they are on disk, not the buffers we meant to write.
     progress(Stage::Verify, 0.0);
-    let written = decode::decode_file(&target)?;
-    let measurement = measure::measure(&written.channels, written.sample_rate);
+    let measured = parallel::map(&written, |w| {
+        let back = decode::decode_file(&w.staged)?;
+        Ok(measure::measure(&back.channels, back.sample_rate))
+    })?;
     progress(Stage::Verify, 1.0);
+    let ceiling = settings.limiter.ceiling_dbtp as f64;
+    for (w, m) in written.iter().zip(&measured) {
+        let path = job.out_dir.join(&w.name);
+        if m.true_peak_dbtp > ceiling {
+            return Err(RenderError::Verification {
+                path,
+                detail: format!(
+                    "true peak {:.2} dBTP is over the {ceiling:.1} dBTP ceiling",
+                    m.true_peak_dbtp
+                ),
+            });
+        }
+        if let Some(l) = &loudness {
+            let miss = m.integrated_lufs - l.target_lufs;
+            if miss.abs() > LOUDNESS_TOLERANCE_LU {
+                let detail = format!(
+                    "integrated loudness {:.2} LUFS misses the {:.1} LUFS target by {miss:+.2} LU",
+                    m.integrated_lufs, l.target_lufs
+                );
+                if l.reached {
+                    return Err(RenderError::Verification { path, detail });
+                }
+                warnings.push(format!("{}: {detail}", w.name));
+            }
+        }
+    }
+    job.cancel.check()?;
+    staging.commit(&job.out_dir)?;
 
+    let deliverables = written
+        .into_iter()
+        .zip(measured)
+        .map(|(w, measurement)| Deliverable {
+            path: job.out_dir.join(&w.name),
+            format: w.format,
+            bits: w.format.bits(),
+            measurement,
+            codec_trim_db: w.codec_trim_db,
+        })
+        .collect();
     Ok(RenderReport {
         mix: job.mix.clone(),
         source,
         preflight,
         latency_samples,
-        deliverables: vec![Deliverable {
-            path: target,
-            bits: DELIVERY_BITS,
-            measurement,
-        }],
+        settings,
+        loudness,
+        warnings,
+        deliverables,
     })
+}
+
+/// What the loudness solve has to tell the engineer.
+fn loudness_warnings(l: &Loudness) -> Vec<String> {
+    let mut out = Vec::new();
+    if !l.reached {
+        out.push(format!(
+            "the {:.1} LUFS target is out of reach: the master reaches {:.1} LUFS with {:.1} dB \
+             of drive",
+            l.target_lufs, l.master_lufs, l.drive_db
+        ));
+    }
+    if -l.peak_limiting_db > solve::HEAVY_LIMITING_DB {
+        let moderate = l
+            .loudness_at_moderate_limiting
+            .map(|lufs| {
+                format!(
+                    "; with {:.0} dB of limiting it would reach {lufs:.1} LUFS",
+                    solve::MODERATE_LIMITING_DB
+                )
+            })
+            .unwrap_or_default();
+        out.push(format!(
+            "heavy limiting: the {:.1} LUFS target takes {:.1} dB of gain reduction at the \
+             loudest peak{moderate}",
+            l.target_lufs, -l.peak_limiting_db
+        ));
+    }
+    out
+}
+
+/// A deliverable may not replace the input, nor an existing file without `force`.
+fn check_target(target: &Path, mix: &Path, force: bool) -> Result<(), RenderError> {
+    if same_file(target, mix) {
+        return Err(RenderError::WouldOverwriteInput {
+            path: target.to_path_buf(),
+        });
+    }
+    if target.exists() && !force {
+        return Err(RenderError::OutputExists {
+            path: target.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -8,59 +8,158 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lathe::dsp::ChainSettings;
-use lathe::render::{self, RenderJob, Stage};
+use lathe::render::{self, formats, Fades, Format, RenderJob, RenderReport, Stage};
 
 const USAGE: &str = "\
-Masters a mix offline through Lathe's chain and writes a 48 kHz / 24-bit WAV.
+Masters a mix offline through Lathe's chain and writes every deliverable, each decoded back
+and measured: on the loudness target, under the true-peak ceiling.
 
-Usage: cargo xtask render <mix> [--settings <file.toml>] [--out <dir>] [--force]
+Usage: cargo xtask render <mix> [options]
 
 Arguments:
   <mix>                  The mix: WAV (16/24/32-bit int, 32/64-bit float), AIFF/AIFC or FLAC,
-                         44.1 to 192 kHz, mono or stereo.
+                         44.1 to 192 kHz, mono or stereo. It is only read, never changed.
 
-Options:
-  --settings <file>      Chain settings (TOML, the ChainSettings format; see README).
-                         Without it, the defaults: ceiling -1.0 dBTP, no drive.
+Loudness and level:
+  --target <LUFS>        Integrated loudness of the masters, e.g. --target -14
+  --platform <name>      Take the target from a platform: spotify (-14), apple (-16),
+                         youtube (-14), amazon (-14), tidal (-14), deezer (-15), ebu (-23),
+                         atsc (-24), cd (-9). Default: spotify.
+  --ceiling <dBTP>       True-peak ceiling, -6 to 0. Default: -1.0, e.g. --ceiling -1.5
+
+Deliverables:
+  --formats <list>       Comma-separated: wav44-16, wav44-24, wav48-16, wav48-24, mp3, flac
+                         (24-bit at 88.2 or 96 kHz, from the mix's rate family), or
+                         `default` (the four WAVs and the MP3) or `all`.
+                         e.g. --formats default,flac
+  --fade-in <ms>         Fade the start in over this many milliseconds, e.g. --fade-in 20
+  --fade-out <s>         Fade the end out over this many seconds, e.g. --fade-out 8
+  --title <text>         Metadata written into every file (INFO, ID3v2, Vorbis comments):
+  --artist <text>          e.g. --title \"Night Drive\" --artist \"The Band\"
+  --album <text>
+  --isrc <code>            e.g. --isrc GB-XYZ-26-00001
+  --year <yyyy>
+
+Other:
+  --settings <file>      Chain settings (TOML, the ChainSettings format; see README). The
+                         drive and output gain in it are solved anew for the target.
   --out <dir>            Output folder. Default: masters/<mix name>/
-  --force                Overwrite a master that already exists.
+  --force                Replace masters that already exist (only once the new ones are
+                         complete and verified).
+  --json                 Print the report as JSON on stdout instead of the summary.
   -h, --help             This text.
 
 Example:
-  cargo xtask render tests/data/francium_excerpt.flac --settings loud.toml --out masters/demo
+  cargo xtask render tests/data/francium_excerpt.flac --platform apple --formats all \\
+      --title \"Francium\" --out masters/francium
 ";
 
+/// Targets of the platforms `--platform` knows, LUFS integrated.
+fn platform_target(name: &str) -> Option<f64> {
+    // MERGE-TEMP: replaced by dsp::platforms.
+    Some(match name {
+        "spotify" | "youtube" | "amazon" | "tidal" => -14.0,
+        "apple" => -16.0,
+        "deezer" => -15.0,
+        "ebu" => -23.0,
+        "atsc" => -24.0,
+        "cd" => -9.0,
+        _ => return None,
+    })
+}
+
+// MERGE-TEMP: replaced by render::metadata::Metadata.
+#[derive(Default)]
+struct Metadata {
+    title: Option<String>,
+    artist: Option<String>,
+    album: Option<String>,
+    isrc: Option<String>,
+    year: Option<String>,
+}
+
+// MERGE-TEMP: replaced by the report document.
+fn summary_json(report: &RenderReport) -> String {
+    format!("{report:?}")
+}
+
+#[derive(Default)]
 struct Args {
     mix: PathBuf,
     settings: Option<PathBuf>,
+    target_lufs: Option<f64>,
+    platform: Option<String>,
+    ceiling_dbtp: Option<f32>,
+    formats: Option<Vec<Format>>,
+    fades: Fades,
+    metadata: Metadata,
     out: Option<PathBuf>,
     force: bool,
+    json: bool,
+}
+
+fn number<T: std::str::FromStr>(option: &str, value: Option<String>) -> Result<T> {
+    let value = value.with_context(|| format!("{option} needs a value"))?;
+    value
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{option}: '{value}' is not a number"))
+}
+
+fn text(option: &str, value: Option<String>) -> Result<Option<String>> {
+    Ok(Some(
+        value.with_context(|| format!("{option} needs a value"))?,
+    ))
 }
 
 fn parse(args: Vec<String>) -> Result<Option<Args>> {
+    let mut parsed = Args::default();
     let mut mix = None;
-    let mut settings = None;
-    let mut out = None;
-    let mut force = false;
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
-            "--settings" => settings = Some(it.next().context("--settings needs a file")?.into()),
-            "--out" => out = Some(it.next().context("--out needs a folder")?.into()),
-            "--force" => force = true,
+            "--settings" => {
+                parsed.settings = Some(it.next().context("--settings needs a file")?.into())
+            }
+            "--target" => parsed.target_lufs = Some(number("--target", it.next())?),
+            "--platform" => {
+                let name = it.next().context("--platform needs a name")?;
+                if platform_target(&name).is_none() {
+                    bail!("--platform: unknown platform '{name}' (see --help)");
+                }
+                parsed.platform = Some(name);
+            }
+            "--ceiling" => parsed.ceiling_dbtp = Some(number("--ceiling", it.next())?),
+            "--formats" => {
+                let list = it.next().context("--formats needs a list")?;
+                parsed.formats = Some(
+                    formats::parse_formats(&list).map_err(|e| anyhow::anyhow!("--formats: {e}"))?,
+                );
+            }
+            "--fade-in" => parsed.fades.fade_in_ms = number("--fade-in", it.next())?,
+            "--fade-out" => parsed.fades.fade_out_s = number("--fade-out", it.next())?,
+            "--title" => parsed.metadata.title = text("--title", it.next())?,
+            "--artist" => parsed.metadata.artist = text("--artist", it.next())?,
+            "--album" => parsed.metadata.album = text("--album", it.next())?,
+            "--isrc" => parsed.metadata.isrc = text("--isrc", it.next())?,
+            "--year" => parsed.metadata.year = text("--year", it.next())?,
+            "--out" => parsed.out = Some(it.next().context("--out needs a folder")?.into()),
+            "--force" => parsed.force = true,
+            "--json" => parsed.json = true,
             s if s.starts_with('-') => bail!("unknown option {s}\n\n{USAGE}"),
             s if mix.is_none() => mix = Some(PathBuf::from(s)),
             s => bail!("one mix at a time; got a second one: {s}"),
         }
     }
-    let mix = mix.with_context(|| format!("no mix given\n\n{USAGE}"))?;
-    Ok(Some(Args {
-        mix,
-        settings,
-        out,
-        force,
-    }))
+    if parsed.target_lufs.is_some() && parsed.platform.is_some() {
+        bail!("--target and --platform both set the target; give one");
+    }
+    if parsed.fades.fade_in_ms < 0.0 || parsed.fades.fade_out_s < 0.0 {
+        bail!("fades cannot be negative");
+    }
+    parsed.mix = mix.with_context(|| format!("no mix given\n\n{USAGE}"))?;
+    Ok(Some(parsed))
 }
 
 /// Shows a progress bar on stderr, but only once the work has taken more than a second.
@@ -90,40 +189,62 @@ impl Progress {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }
-        // Mastering is most of the work; the other stages share the rest.
-        let (from, span) = match stage {
-            Stage::Decode => (0.0, 0.1),
-            Stage::Master => (0.1, 0.6),
-            Stage::Resample => (0.7, 0.1),
-            Stage::Write => (0.8, 0.1),
-            Stage::Verify => (0.9, 0.1),
-        };
+        // Each stage fills the bar once; the label says which stage and which pass.
         self.bar.set_message(stage.label());
         self.bar
-            .set_position(((from + span * fraction) * 1000.0) as u64);
+            .set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
     }
 }
 
 fn render(args: Args) -> Result<()> {
-    let settings = match &args.settings {
+    let mut settings = match &args.settings {
         Some(path) => render::load_settings(path)?,
         None => ChainSettings::default(),
+    };
+    if let Some(ceiling) = args.ceiling_dbtp {
+        let range = lathe::dsp::settings::CEILING_DBTP;
+        if !(range.min..=range.max).contains(&ceiling) {
+            bail!(
+                "--ceiling {ceiling} is outside {} to {} dBTP",
+                range.min,
+                range.max
+            );
+        }
+        settings.limiter.ceiling_dbtp = ceiling;
+    }
+    let target_lufs = match (&args.platform, args.target_lufs) {
+        (Some(name), _) => platform_target(name),
+        (None, Some(t)) => Some(t),
+        (None, None) => Some(render::DEFAULT_TARGET_LUFS),
     };
     let out_dir = args.out.clone().unwrap_or_else(|| {
         let stem = args.mix.file_stem().unwrap_or_default();
         PathBuf::from("masters").join(stem)
     });
-    let job = RenderJob {
-        mix: args.mix,
-        settings,
-        out_dir,
-        force: args.force,
-    };
+    let mut job = RenderJob::new(args.mix, out_dir, settings);
+    job.force = args.force;
+    job.target_lufs = target_lufs;
+    job.fades = args.fades;
+    if let Some(formats) = args.formats {
+        job.formats = formats;
+    }
+    // Ctrl-C stops the render between blocks; the staging folder goes with it.
+    let cancel = job.cancel.clone();
+    let _ = ctrlc::set_handler(move || cancel.cancel());
+
     let mut progress = Progress::new();
     let report = render::render(&job, &mut |stage, f| progress.update(stage, f));
     progress.bar.finish_and_clear();
     let report = report?;
+    if args.json {
+        println!("{}", summary_json(&report));
+    } else {
+        print_summary(&report);
+    }
+    Ok(())
+}
 
+fn print_summary(report: &RenderReport) {
     let s = &report.source;
     println!("mix      {}", report.mix.display());
     println!(
@@ -134,23 +255,34 @@ fn render(args: Args) -> Result<()> {
         let mark = if c.passed { "ok  " } else { "NOTE" };
         println!("check    {mark} {:<16} {}", c.name, c.detail);
     }
-    println!("latency  {} samples (trimmed)", report.latency_samples);
+    if let Some(l) = &report.loudness {
+        println!(
+            "target   {:.1} LUFS: drive {:.2} dB, output {:.2} dB, limiting up to {:.1} dB \
+             ({} passes)",
+            l.target_lufs,
+            l.drive_db,
+            l.output_gain_db,
+            (-l.peak_limiting_db).max(0.0),
+            l.passes
+        );
+    }
+    for w in &report.warnings {
+        println!("WARNING  {w}");
+    }
     for d in &report.deliverables {
         let m = &d.measurement;
         println!("wrote    {}", d.path.display());
         println!(
-            "         {} Hz / {}-bit, {:.1} s: {:.1} LUFS integrated, {:.1} LU range, \
-             {:.2} dBTP true peak, {:.2} dBFS sample peak",
-            m.sample_rate,
-            d.bits,
-            m.duration_s,
+            "         {}: {:.2} LUFS integrated, {:.1} LU range, {:.2} dBTP true peak, \
+             {:.2} dBFS sample peak, {:.1} s",
+            d.format,
             m.integrated_lufs,
             m.loudness_range_lu,
             m.true_peak_dbtp,
-            m.sample_peak_dbfs
+            m.sample_peak_dbfs,
+            m.duration_s,
         );
     }
-    Ok(())
 }
 
 pub fn run(args: Vec<String>) -> ExitCode {

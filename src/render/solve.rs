@@ -1,0 +1,217 @@
+//! Exact loudness: finds the gain into the limiter that puts the master's integrated loudness
+//! (ITU-R BS.1770-4, gated) on the target, by running the whole chain over the whole mix and
+//! measuring, as many times as it takes.
+//!
+//! Loudness as a function of the gain, `L(g)`, is smooth and increasing: with no limiting it
+//! is `L(0) + g`, and as the limiter works harder each extra dB of gain buys less. The secant
+//! method on `L(g) - target` therefore converges in two to four passes from a first guess
+//! based on the mix's own loudness. Gains below 0 dB cannot go into the drive (its range
+//! starts at 0) and are taken after the limiter by the output gain, where loudness follows
+//! them exactly and true peak only falls.
+
+use ebur128::{EbuR128, Mode};
+
+use super::cancel::Cancel;
+use super::error::RenderError;
+use super::fade::Fades;
+use super::master::{master_pass, Mastered};
+use crate::dsp::settings::{DRIVE_DB, OUTPUT_GAIN_DB};
+use crate::dsp::ChainSettings;
+
+/// Passes stop once the master is this close to the target. The deliverables are measured
+/// again after rate conversion and dither, which move the loudness by a few thousandths of a
+/// LU, well inside the ±0.1 LU the renderer promises.
+pub const TOLERANCE_LU: f64 = 0.02;
+/// Passes before the solver settles for the closest one.
+pub const MAX_PASSES: usize = 8;
+/// Below this many LU per dB of gain the limiter is saturated: the target is out of reach.
+pub const SATURATED_SLOPE: f64 = 0.05;
+/// Limiting beyond this, at the loudest peak, is reported as heavy.
+pub const HEAVY_LIMITING_DB: f32 = 6.0;
+/// The "how loud can it get" figure is taken at this much limiting.
+pub const MODERATE_LIMITING_DB: f32 = 3.0;
+
+/// The master the solver settled on.
+#[derive(Debug, Clone)]
+pub struct Solution {
+    /// The settings that made it: the input settings with drive and output gain solved.
+    pub settings: ChainSettings,
+    pub mastered: Mastered,
+    pub integrated_lufs: f64,
+    /// Chain passes run, the last one included.
+    pub passes: usize,
+    /// False when the target lies beyond the drive's range (the master is as loud as
+    /// 24 dB of drive makes it).
+    pub reached: bool,
+    /// Loudness the master reaches with [`MODERATE_LIMITING_DB`] of limiting at its loudest
+    /// peak; measured (one more pass) only when the solution limits more than
+    /// [`HEAVY_LIMITING_DB`].
+    pub loudness_at_moderate_limiting: Option<f64>,
+}
+
+/// Integrated loudness of planar audio; mono counts as dual mono, as it plays.
+pub fn integrated_lufs(channels: &[Vec<f32>], rate: u32) -> f64 {
+    let planar: Vec<&[f32]> = match channels {
+        [mono] => vec![mono, mono],
+        _ => channels.iter().map(|c| &c[..]).collect(),
+    };
+    EbuR128::new(planar.len() as u32, rate, Mode::I)
+        .and_then(|mut m| {
+            m.add_frames_planar_f32(&planar)?;
+            m.loudness_global()
+        })
+        .unwrap_or(f64::NEG_INFINITY)
+}
+
+/// `settings` with a total gain `g` split between the drive (positive part, into the
+/// limiter) and the output gain (negative part, after it).
+fn with_gain(base: &ChainSettings, gain_db: f64) -> ChainSettings {
+    let mut s = *base;
+    s.limiter.drive_db = (gain_db.max(0.0) as f32).min(DRIVE_DB.max);
+    s.output.gain_db = (base.output.gain_db + gain_db.min(0.0) as f32).max(OUTPUT_GAIN_DB.min);
+    s
+}
+
+/// The lowest and highest total gain the settings can express.
+fn gain_range(base: &ChainSettings) -> (f64, f64) {
+    let lowest = (OUTPUT_GAIN_DB.min - base.output.gain_db) as f64;
+    (lowest, DRIVE_DB.max as f64)
+}
+
+struct Pass {
+    gain_db: f64,
+    lufs: f64,
+    mastered: Mastered,
+}
+
+/// Runs one pass at total gain `gain_db`, fades included, and measures it.
+fn run(
+    channels: &[Vec<f32>],
+    rate: u32,
+    base: &ChainSettings,
+    gain_db: f64,
+    fades: &Fades,
+    cancel: &Cancel,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Pass, RenderError> {
+    let mut mastered = master_pass(channels, rate, &with_gain(base, gain_db), cancel, progress)?;
+    fades.apply(&mut mastered.channels, rate);
+    Ok(Pass {
+        gain_db,
+        lufs: integrated_lufs(&mastered.channels, rate),
+        mastered,
+    })
+}
+
+/// Solves the gain so that the master's integrated loudness is `target_lufs`.
+/// `source_lufs` (the mix's own loudness) seeds the first guess. `progress` gets
+/// `(pass, fraction of that pass)`, passes counted from 1.
+#[allow(clippy::too_many_arguments)]
+pub fn solve(
+    channels: &[Vec<f32>],
+    rate: u32,
+    base: &ChainSettings,
+    target_lufs: f64,
+    source_lufs: f64,
+    fades: &Fades,
+    cancel: &Cancel,
+    progress: &mut dyn FnMut(usize, f64),
+) -> Result<Solution, RenderError> {
+    let base = base.clamped();
+    let (lowest, highest) = gain_range(&base);
+    let first_guess = if source_lufs.is_finite() {
+        base.limiter.drive_db as f64 + target_lufs - source_lufs
+    } else {
+        base.limiter.drive_db as f64
+    };
+
+    let mut passes = 0;
+    let mut pass_at = |gain_db: f64, passes: &mut usize| {
+        *passes += 1;
+        let n = *passes;
+        run(channels, rate, &base, gain_db, fades, cancel, &mut |f| {
+            progress(n, f)
+        })
+    };
+
+    let mut best = pass_at(first_guess.clamp(lowest, highest), &mut passes)?;
+    let mut tried = vec![best.gain_db];
+    let mut previous: Option<(f64, f64)> = None;
+    let mut reached = true;
+    while (best.lufs - target_lufs).abs() > TOLERANCE_LU && passes < MAX_PASSES {
+        if !best.lufs.is_finite() {
+            // Silence: no gain makes it louder.
+            reached = false;
+            break;
+        }
+        // Secant slope from the last two passes; 1 dB per dB (no limiting) until there are
+        // two. Limiting only ever flattens the curve, so the slope stays within (0, 1].
+        let measured_slope = match previous {
+            Some((g, l)) if (best.gain_db - g).abs() > 1e-6 => (best.lufs - l) / (best.gain_db - g),
+            _ => 1.0,
+        };
+        if measured_slope < SATURATED_SLOPE && best.lufs < target_lufs {
+            // More drive no longer makes it louder: the limiter is saturated.
+            reached = false;
+            break;
+        }
+        let slope = measured_slope.clamp(SATURATED_SLOPE, 1.0);
+        let next = (best.gain_db + (target_lufs - best.lufs) / slope).clamp(lowest, highest);
+        if tried.iter().any(|g| (next - g).abs() < 1e-3) {
+            // Pinned at the end of the range, or back where it was: out of reach.
+            reached = false;
+            break;
+        }
+        tried.push(next);
+        let pass = pass_at(next, &mut passes)?;
+        if (pass.lufs - target_lufs).abs() <= (best.lufs - target_lufs).abs() {
+            previous = Some((best.gain_db, best.lufs));
+            best = pass;
+        } else {
+            // Keep the closer pass, but learn the slope from the new one.
+            previous = Some((pass.gain_db, pass.lufs));
+        }
+    }
+    if (best.lufs - target_lufs).abs() > TOLERANCE_LU {
+        reached = false;
+    }
+
+    let loudness_at_moderate_limiting = if -best.mastered.peak_limiting_db > HEAVY_LIMITING_DB {
+        // At a brick-wall limiter's loudest peak, each dB of gain is a dB of gain
+        // reduction, so backing off by the excess leaves the moderate amount.
+        let excess = (-best.mastered.peak_limiting_db - MODERATE_LIMITING_DB) as f64;
+        let pass = pass_at(best.gain_db - excess, &mut passes)?;
+        Some(pass.lufs)
+    } else {
+        None
+    };
+
+    Ok(Solution {
+        settings: with_gain(&base, best.gain_db),
+        integrated_lufs: best.lufs,
+        mastered: best.mastered,
+        passes,
+        reached,
+        loudness_at_moderate_limiting,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_gain_goes_after_the_limiter_and_positive_into_it() {
+        let base = ChainSettings::default();
+        let s = with_gain(&base, -5.0);
+        assert_eq!((s.limiter.drive_db, s.output.gain_db), (0.0, -5.0));
+        let s = with_gain(&base, 7.5);
+        assert_eq!((s.limiter.drive_db, s.output.gain_db), (7.5, 0.0));
+        let s = with_gain(&base, 99.0);
+        assert_eq!(s.limiter.drive_db, DRIVE_DB.max);
+        assert_eq!(
+            gain_range(&base),
+            (OUTPUT_GAIN_DB.min as f64, DRIVE_DB.max as f64)
+        );
+    }
+}

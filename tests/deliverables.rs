@@ -1,0 +1,231 @@
+//! The full deliverable set: every file on the loudness target and under the ceiling as
+//! decoded from disk, fades, warnings, and a stopped or failed render that leaves the output
+//! folder exactly as it was.
+#![cfg(feature = "render")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use lathe::dsp::ChainSettings;
+use lathe::render::{self, decode::decode_file, Fades, Format, RenderError, RenderJob, Stage};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lathe-deliver-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Integrated loudness with ebur128 directly, not through the renderer's own measurement.
+fn integrated_lufs(channels: &[Vec<f32>], rate: u32) -> f64 {
+    let planar: Vec<&[f32]> = channels.iter().map(|c| &c[..]).collect();
+    let mut m = ebur128::EbuR128::new(planar.len() as u32, rate, ebur128::Mode::I).unwrap();
+    m.add_frames_planar_f32(&planar).unwrap();
+    m.loudness_global().unwrap()
+}
+
+const WAVS: [Format; 4] = [
+    Format::Wav {
+        rate: 44_100,
+        bits: 16,
+    },
+    Format::Wav {
+        rate: 44_100,
+        bits: 24,
+    },
+    Format::Wav {
+        rate: 48_000,
+        bits: 16,
+    },
+    Format::Wav {
+        rate: 48_000,
+        bits: 24,
+    },
+];
+
+/// Every WAV of both real excerpts (one 48 kHz, one 44.1 kHz mix) at several targets, read
+/// back from disk: on target within ±0.1 LU and at or under the ceiling (ebur128's true
+/// peak, 4x oversampled at these rates; the limiter's own check is 8x).
+#[test]
+fn every_wav_lands_on_the_target_under_the_ceiling() {
+    for (mix, target, ceiling) in [
+        ("francium_excerpt.flac", -14.0, -1.0),
+        ("francium_excerpt.flac", -16.0, -2.0),
+        ("vibe-ace_excerpt.flac", -14.0, -1.0),
+        ("vibe-ace_excerpt.flac", -23.0, -1.0),
+    ] {
+        let out = scratch("on-target");
+        let mut settings = ChainSettings::default();
+        settings.limiter.ceiling_dbtp = ceiling;
+        let mut job = RenderJob::new(data(mix), out.clone(), settings);
+        job.target_lufs = Some(target);
+        job.formats = WAVS.to_vec();
+        let report = render::render(&job, &mut |_, _| {}).expect("render");
+        assert_eq!(report.deliverables.len(), 4);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        let source = decode_file(&data(mix)).unwrap();
+        for d in &report.deliverables {
+            let back = decode_file(&d.path).unwrap();
+            let Format::Wav { rate, bits } = d.format else {
+                unreachable!()
+            };
+            assert_eq!(back.sample_rate, rate);
+            assert_eq!(back.source.bits_per_sample, Some(bits as u32));
+            let expected =
+                (source.frames() as u64 * rate as u64).div_ceil(source.sample_rate as u64);
+            assert_eq!(back.frames() as u64, expected, "{}", d.path.display());
+            let lufs = integrated_lufs(&back.channels, rate);
+            let tp = common::ebur128_true_peak_dbtp(&back.channels, rate);
+            println!("{mix} → {}: {lufs:.3} LUFS, {tp:.3} dBTP", d.format);
+            assert!(
+                (lufs - target).abs() <= 0.1,
+                "{}: {lufs:.3} LUFS for {target}",
+                d.path.display()
+            );
+            assert!(tp <= ceiling as f64, "{}: {tp:.3} dBTP", d.path.display());
+        }
+        // Only the deliverables: the staging folder is gone.
+        assert_eq!(listing(&out).len(), 4, "{:?}", listing(&out));
+    }
+}
+
+#[test]
+fn heavy_limiting_is_reported_with_the_loudness_three_db_of_limiting_gives() {
+    let out = scratch("heavy");
+    let mut job = RenderJob::new(data("vibe-ace_excerpt.flac"), out, ChainSettings::default());
+    job.target_lufs = Some(-10.5);
+    job.formats = vec![WAVS[3]];
+    let report = render::render(&job, &mut |_, _| {}).unwrap();
+    let l = report.loudness.unwrap();
+    assert!(l.reached && -l.peak_limiting_db > 6.0, "{l:?}");
+    let moderate = l.loudness_at_moderate_limiting.unwrap();
+    assert!(moderate < -10.5 && moderate > -17.5, "{moderate}");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("heavy limiting") && w.contains(&format!("{moderate:.1} LUFS"))),
+        "{:?}",
+        report.warnings
+    );
+}
+
+#[test]
+fn an_unreachable_target_is_delivered_with_a_warning_not_a_pretence() {
+    let out = scratch("unreachable");
+    let mut job = RenderJob::new(data("vibe-ace_excerpt.flac"), out, ChainSettings::default());
+    job.target_lufs = Some(-5.0);
+    job.formats = vec![WAVS[3]];
+    let report = render::render(&job, &mut |_, _| {}).unwrap();
+    let l = report.loudness.unwrap();
+    assert!(!l.reached);
+    assert!(report.warnings.iter().any(|w| w.contains("out of reach")));
+    let tp = report.deliverables[0].measurement.true_peak_dbtp;
+    assert!(tp <= -1.0, "{tp}");
+}
+
+#[test]
+fn fades_shape_the_start_and_the_end() {
+    let out = scratch("fades");
+    let mut job = RenderJob::new(data("francium_excerpt.flac"), out, ChainSettings::default());
+    job.formats = vec![WAVS[3]];
+    job.fades = Fades {
+        fade_in_ms: 50.0,
+        fade_out_s: 3.0,
+    };
+    let report = render::render(&job, &mut |_, _| {}).unwrap();
+    let back = decode_file(&report.deliverables[0].path).unwrap();
+    let frames = back.frames();
+    let rms = |range: std::ops::Range<usize>| {
+        let n = (range.len() * back.channels.len()) as f64;
+        let sum: f64 = back
+            .channels
+            .iter()
+            .flat_map(|c| c[range.clone()].iter())
+            .map(|&x| (x as f64).powi(2))
+            .sum();
+        (sum / n).sqrt()
+    };
+    // The first and last samples are silence (dither at 24 bits is a few LSB).
+    for c in &back.channels {
+        assert!(c[0].abs() < 1e-5 && c[frames - 1].abs() < 1e-5);
+    }
+    // The fade-out falls steadily: each second quieter than the one before.
+    let s = 48_000;
+    let (a, b, c) = (
+        rms(frames - 3 * s..frames - 2 * s),
+        rms(frames - 2 * s..frames - s),
+        rms(frames - s..frames),
+    );
+    assert!(a > b && b > c, "{a} {b} {c}");
+    // And the loudness solve saw the fades: still on target.
+    let lufs = integrated_lufs(&back.channels, 48_000);
+    assert!((lufs + 14.0).abs() <= 0.1, "{lufs}");
+}
+
+/// Stops the render at `stop_at` (through the cancel flag, as Ctrl-C does) and checks that
+/// the output folder is exactly as it was.
+fn cancel_at(stop_at: fn(Stage) -> bool, name: &str) {
+    let out = scratch(name);
+    let mix = data("francium_excerpt.flac");
+    // An earlier master the engineer keeps, which --force would replace on success only.
+    let earlier = out.join(WAVS[3].file_name(&mix, 48_000));
+    std::fs::write(&earlier, b"earlier master").unwrap();
+    let before = listing(&out);
+    let mut job = RenderJob::new(mix, out.clone(), ChainSettings::default());
+    job.force = true;
+    job.formats = WAVS.to_vec();
+    let cancel = job.cancel.clone();
+    let err = render::render(&job, &mut |stage, _| {
+        if stop_at(stage) {
+            cancel.cancel();
+        }
+    })
+    .unwrap_err();
+    assert!(matches!(err, RenderError::Cancelled), "{err}");
+    assert_eq!(listing(&out), before, "stopped at {name}");
+    assert_eq!(std::fs::read(&earlier).unwrap(), b"earlier master");
+}
+
+#[test]
+fn a_render_stopped_at_any_stage_leaves_the_folder_as_it_was() {
+    cancel_at(|s| s == Stage::Master { pass: 2 }, "mastering");
+    cancel_at(|s| s == Stage::Resample, "resampling");
+    cancel_at(|s| s == Stage::Encode, "encoding");
+    cancel_at(|s| s == Stage::Verify, "verifying");
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_made_is_named_and_nothing_is_written() {
+    // A file sits where the output folder's parent should be.
+    let out = scratch("fail");
+    let blocker = out.join("not-a-folder");
+    std::fs::write(&blocker, b"x").unwrap();
+    let mut job = RenderJob::new(
+        data("vibe-ace_excerpt.flac"),
+        blocker.join("masters"),
+        ChainSettings::default(),
+    );
+    job.formats = vec![WAVS[0]];
+    let err = render::render(&job, &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("not-a-folder"), "{err}");
+    assert_eq!(listing(&out), vec!["not-a-folder".to_string()]);
+}
