@@ -207,7 +207,7 @@ fn cancel_at(stop_at: fn(Stage) -> bool, name: &str) {
 
 #[test]
 fn a_render_stopped_at_any_stage_leaves_the_folder_as_it_was() {
-    cancel_at(|s| s == Stage::Master { pass: 2 }, "mastering");
+    cancel_at(|s| s == Stage::Master { round: 2 }, "mastering");
     cancel_at(|s| s == Stage::Resample, "resampling");
     cancel_at(|s| s == Stage::Encode, "encoding");
     cancel_at(|s| s == Stage::Verify, "verifying");

@@ -76,9 +76,9 @@ impl RenderJob {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Decode,
-    /// A pass of the chain over the whole mix; the loudness solve runs several.
+    /// A round of passes of the chain over the whole mix; the loudness solve runs several.
     Master {
-        pass: usize,
+        round: usize,
     },
     Resample,
     Encode,
@@ -89,7 +89,7 @@ impl Stage {
     pub fn label(self) -> String {
         match self {
             Stage::Decode => "decoding".into(),
-            Stage::Master { pass } => format!("mastering, pass {pass}"),
+            Stage::Master { round } => format!("mastering, round {round}"),
             Stage::Resample => "converting rates".into(),
             Stage::Encode => "encoding".into(),
             Stage::Verify => "verifying".into(),
@@ -195,7 +195,7 @@ pub fn render(
                 source.integrated_lufs,
                 &job.fades,
                 &job.cancel,
-                &mut |pass, f| progress(Stage::Master { pass }, f),
+                &mut |pass, f| progress(Stage::Master { round: pass }, f),
             )?;
             let loudness = Loudness {
                 target_lufs: target,
@@ -216,7 +216,7 @@ pub fn render(
         }
         None => {
             let mut m = master::master_pass(&audio.channels, rate, &settings, &job.cancel, |f| {
-                progress(Stage::Master { pass: 1 }, f)
+                progress(Stage::Master { round: 1 }, f)
             })?;
             job.fades.apply(&mut m.channels, rate);
             (m.channels, settings, None)

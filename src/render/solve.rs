@@ -22,8 +22,10 @@ use crate::dsp::ChainSettings;
 /// again after rate conversion and dither, which move the loudness by a few thousandths of a
 /// LU, well inside the ±0.1 LU the renderer promises.
 pub const TOLERANCE_LU: f64 = 0.02;
-/// Passes before the solver settles for the closest one.
-pub const MAX_PASSES: usize = 8;
+/// Rounds (of two passes each) before the solver settles for the closest.
+pub const MAX_ROUNDS: usize = 4;
+/// The first round's probe sits this far above the first guess.
+const FIRST_PROBE_DB: f64 = 2.0;
 /// Below this many LU per dB of gain the limiter is saturated: the target is out of reach.
 pub const SATURATED_SLOPE: f64 = 0.05;
 /// Limiting beyond this, at the loudest peak, is reported as heavy.
@@ -103,9 +105,83 @@ fn run(
     })
 }
 
+/// Runs passes at each of `gains` side by side, one thread each; the first runs on the
+/// calling thread, which reports its progress.
+#[allow(clippy::too_many_arguments)]
+fn run_round(
+    channels: &[Vec<f32>],
+    rate: u32,
+    base: &ChainSettings,
+    gains: &[f64],
+    fades: &Fades,
+    cancel: &Cancel,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Vec<Pass>, RenderError> {
+    std::thread::scope(|scope| {
+        let others: Vec<_> = gains[1..]
+            .iter()
+            .map(|&g| scope.spawn(move || run(channels, rate, base, g, fades, cancel, &mut |_| {})))
+            .collect();
+        let first = run(channels, rate, base, gains[0], fades, cancel, progress);
+        let mut passes = vec![first];
+        passes.extend(
+            others
+                .into_iter()
+                .map(|w| w.join().unwrap_or(Err(RenderError::WorkerPanicked))),
+        );
+        passes.into_iter().collect()
+    })
+}
+
+/// The next gain to try, from every `(gain, loudness)` measured so far: linear
+/// interpolation between the nearest points either side of the target when there are such,
+/// otherwise the secant through the two nearest. `None` when the loudness no longer grows
+/// with the gain (the limiter is saturated) below the target.
+fn next_gain(points: &[(f64, f64)], target_lufs: f64) -> Option<f64> {
+    let nearest = |below: bool| {
+        points
+            .iter()
+            .filter(|(_, l)| (*l < target_lufs) == below && l.is_finite())
+            .min_by(|a, b| {
+                (a.1 - target_lufs)
+                    .abs()
+                    .total_cmp(&(b.1 - target_lufs).abs())
+            })
+            .copied()
+    };
+    let (a, b) = match (nearest(true), nearest(false)) {
+        (Some(lo), Some(hi)) => (lo, hi),
+        _ => {
+            let mut by_distance: Vec<_> = points.iter().filter(|p| p.1.is_finite()).collect();
+            by_distance.sort_by(|a, b| {
+                (a.1 - target_lufs)
+                    .abs()
+                    .total_cmp(&(b.1 - target_lufs).abs())
+            });
+            match by_distance[..] {
+                [a, b, ..] => (*a, *b),
+                [a] => return Some(a.0 + target_lufs - a.1),
+                [] => return None,
+            }
+        }
+    };
+    let slope = if (a.0 - b.0).abs() > 1e-9 {
+        (a.1 - b.1) / (a.0 - b.0)
+    } else {
+        1.0
+    };
+    if slope < SATURATED_SLOPE && a.1.max(b.1) < target_lufs {
+        return None;
+    }
+    // Limiting only ever flattens the curve: between 0 and 1 LU per dB.
+    let slope = slope.clamp(SATURATED_SLOPE, 1.0);
+    Some(a.0 + (target_lufs - a.1) / slope)
+}
+
 /// Solves the gain so that the master's integrated loudness is `target_lufs`.
-/// `source_lufs` (the mix's own loudness) seeds the first guess. `progress` gets
-/// `(pass, fraction of that pass)`, passes counted from 1.
+/// `source_lufs` (the mix's own loudness) seeds the first guess. Each round runs
+/// two passes side by side (the estimate and a probe next to it, which
+/// gives the local slope), so both cores work. `progress` gets `(round, fraction)`.
 #[allow(clippy::too_many_arguments)]
 pub fn solve(
     channels: &[Vec<f32>],
@@ -125,66 +201,76 @@ pub fn solve(
         base.limiter.drive_db as f64
     };
 
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    let mut best: Option<Pass> = None;
     let mut passes = 0;
-    let mut pass_at = |gain_db: f64, passes: &mut usize| {
-        *passes += 1;
-        let n = *passes;
-        run(channels, rate, &base, gain_db, fades, cancel, &mut |f| {
-            progress(n, f)
-        })
-    };
-
-    let mut best = pass_at(first_guess.clamp(lowest, highest), &mut passes)?;
-    let mut tried = vec![best.gain_db];
-    let mut previous: Option<(f64, f64)> = None;
-    let mut reached = true;
-    while (best.lufs - target_lufs).abs() > TOLERANCE_LU && passes < MAX_PASSES {
-        if !best.lufs.is_finite() {
-            // Silence: no gain makes it louder.
-            reached = false;
-            break;
+    let mut round = 0;
+    // Without limiting the first guess is already on target; with it, the probe 2 dB
+    // further shows how much each dB still buys.
+    let mut gains = vec![first_guess, first_guess + FIRST_PROBE_DB];
+    let reached = loop {
+        round += 1;
+        gains = gains.iter().map(|g| g.clamp(lowest, highest)).collect();
+        gains.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
+        let results = run_round(channels, rate, &base, &gains, fades, cancel, &mut |f| {
+            progress(round, f)
+        })?;
+        passes += results.len();
+        for pass in results {
+            points.push((pass.gain_db, pass.lufs));
+            let closer = best
+                .as_ref()
+                .is_none_or(|b| (pass.lufs - target_lufs).abs() < (b.lufs - target_lufs).abs());
+            if closer {
+                best = Some(pass);
+            }
         }
-        // Secant slope from the last two passes; 1 dB per dB (no limiting) until there are
-        // two. Limiting only ever flattens the curve, so the slope stays within (0, 1].
-        let measured_slope = match previous {
-            Some((g, l)) if (best.gain_db - g).abs() > 1e-6 => (best.lufs - l) / (best.gain_db - g),
-            _ => 1.0,
+        let Some(b) = &best else { break false };
+        if (b.lufs - target_lufs).abs() <= TOLERANCE_LU {
+            break true;
+        }
+        if round >= MAX_ROUNDS {
+            break false;
+        }
+        let Some(next) = next_gain(&points, target_lufs).map(|g| g.clamp(lowest, highest)) else {
+            break false;
         };
-        if measured_slope < SATURATED_SLOPE && best.lufs < target_lufs {
-            // More drive no longer makes it louder: the limiter is saturated.
-            reached = false;
-            break;
-        }
-        let slope = measured_slope.clamp(SATURATED_SLOPE, 1.0);
-        let next = (best.gain_db + (target_lufs - best.lufs) / slope).clamp(lowest, highest);
-        if tried.iter().any(|g| (next - g).abs() < 1e-3) {
+        if points.iter().any(|(g, _)| (next - g).abs() < 1e-3) {
             // Pinned at the end of the range, or back where it was: out of reach.
-            reached = false;
-            break;
+            break false;
         }
-        tried.push(next);
-        let pass = pass_at(next, &mut passes)?;
-        if (pass.lufs - target_lufs).abs() <= (best.lufs - target_lufs).abs() {
-            previous = Some((best.gain_db, best.lufs));
-            best = pass;
-        } else {
-            // Keep the closer pass, but learn the slope from the new one.
-            previous = Some((pass.gain_db, pass.lufs));
-        }
-    }
-    if (best.lufs - target_lufs).abs() > TOLERANCE_LU {
-        reached = false;
-    }
-
-    let loudness_at_moderate_limiting = if -best.mastered.peak_limiting_db > HEAVY_LIMITING_DB {
-        // At a brick-wall limiter's loudest peak, each dB of gain is a dB of gain
-        // reduction, so backing off by the excess leaves the moderate amount.
-        let excess = (-best.mastered.peak_limiting_db - MODERATE_LIMITING_DB) as f64;
-        let pass = pass_at(best.gain_db - excess, &mut passes)?;
-        Some(pass.lufs)
-    } else {
-        None
+        // The probe goes a little beyond the estimate, so the next round can interpolate
+        // between points either side of the target.
+        let step = next - b.gain_db;
+        let probe = next + (0.2 * step).abs().max(0.05) * step.signum();
+        gains = vec![next, probe];
     };
+    let Some(best) = best else {
+        return Err(RenderError::Unsupported {
+            what: "the loudness solve ran no pass".into(),
+        });
+    };
+
+    let loudness_at_moderate_limiting =
+        if -best.mastered.peak_limiting_db > HEAVY_LIMITING_DB {
+            // At a brick-wall limiter's loudest peak, each dB of gain is a dB of gain
+            // reduction, so backing off by the excess leaves the moderate amount.
+            let excess = (-best.mastered.peak_limiting_db - MODERATE_LIMITING_DB) as f64;
+            round += 1;
+            let pass = run(
+                channels,
+                rate,
+                &base,
+                best.gain_db - excess,
+                fades,
+                cancel,
+                &mut |f| progress(round, f),
+            )?;
+            passes += 1;
+            Some(pass.lufs)
+        } else {
+            None
+        };
 
     Ok(Solution {
         settings: with_gain(&base, best.gain_db),

@@ -1,0 +1,166 @@
+//! `cargo xtask bench-render`: how long a full render takes next to ffmpeg's two-pass
+//! loudnorm, on the same file, in the same run.
+//!
+//! The mix is built from the repository's own material (the 48 kHz excerpt, repeated to
+//! 3.5 minutes, 24-bit), so the figure can be reproduced on a fresh clone. Lathe renders the
+//! default deliverable set (four WAVs and the MP3) with exact loudness; ffmpeg produces one
+//! 48 kHz WAV with `loudnorm` in its two-pass (measure, then apply) form, the usual way to hit
+//! a target with it. ffmpeg runs with `-filter_threads 1`: on a 2-core machine its default
+//! filter threading is several times slower (../shared/NOTES.md).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use lathe::dsp::ChainSettings;
+use lathe::render::{self, decode::decode_file, wav::write_wav, RenderJob};
+
+/// Length of the benchmark mix.
+const MIX_SECONDS: f64 = 210.0;
+
+fn build_mix(dir: &Path) -> Result<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let excerpt = root.join("tests/data/francium_excerpt.flac");
+    let audio = decode_file(&excerpt)?;
+    let frames = (MIX_SECONDS * audio.sample_rate as f64) as usize;
+    let channels: Vec<Vec<f32>> = audio
+        .channels
+        .iter()
+        .map(|c| c.iter().copied().cycle().take(frames).collect())
+        .collect();
+    let mix = dir.join("bench_mix.wav");
+    write_wav(&mix, &channels, audio.sample_rate, 24)?;
+    Ok(mix)
+}
+
+fn ffmpeg(args: &[&str]) -> Result<String> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-filter_threads", "1"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .context("cannot run ffmpeg (install it: apt-get install ffmpeg)")?;
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        bail!("ffmpeg failed: {log}");
+    }
+    Ok(log)
+}
+
+/// A value from loudnorm's JSON summary, e.g. `"input_i" : "-17.80"`.
+fn json_field(log: &str, key: &str) -> Result<String> {
+    let at = log
+        .find(&format!("\"{key}\""))
+        .with_context(|| format!("loudnorm printed no {key}"))?;
+    let rest = &log[at + key.len() + 2..];
+    let value = rest
+        .split('"')
+        .nth(1)
+        .with_context(|| format!("loudnorm's {key} has no value"))?;
+    Ok(value.to_string())
+}
+
+fn ffmpeg_two_pass(mix: &Path, out: &Path) -> Result<()> {
+    let mix = mix.to_str().context("path is not UTF-8")?;
+    let first = ffmpeg(&[
+        "-i",
+        mix,
+        "-af",
+        "loudnorm=I=-14:TP=-1:LRA=11:print_format=json",
+        "-f",
+        "null",
+        "-",
+    ])?;
+    let field = |k| json_field(&first, k);
+    let filter = format!(
+        "loudnorm=I=-14:TP=-1:LRA=11:measured_I={}:measured_TP={}:measured_LRA={}:\
+         measured_thresh={}:offset={}:linear=true",
+        field("input_i")?,
+        field("input_tp")?,
+        field("input_lra")?,
+        field("input_thresh")?,
+        field("target_offset")?,
+    );
+    ffmpeg(&[
+        "-y",
+        "-i",
+        mix,
+        "-af",
+        &filter,
+        "-ar",
+        "48000",
+        "-c:a",
+        "pcm_s24le",
+        out.to_str().context("path is not UTF-8")?,
+    ])?;
+    Ok(())
+}
+
+fn run() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("lathe-bench-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mix = build_mix(&dir)?;
+    println!(
+        "mix: {MIX_SECONDS} s, 48 kHz / 24-bit stereo ({})",
+        mix.display()
+    );
+
+    let started = Instant::now();
+    let mut job = RenderJob::new(&mix, dir.join("lathe"), ChainSettings::default());
+    job.formats = std::env::var("LATHE_BENCH_FORMATS")
+        .ok()
+        .map_or(Ok(job.formats.clone()), |f| {
+            render::formats::parse_formats(&f)
+        })
+        .map_err(anyhow::Error::msg)?;
+    // When each stage started, to show where the time goes.
+    let mut stages: Vec<(String, f64)> = Vec::new();
+    let report = render::render(&job, &mut |stage, _| {
+        let label = stage.label();
+        if stages.last().is_none_or(|(l, _)| *l != label) {
+            stages.push((label, started.elapsed().as_secs_f64()));
+        }
+    })?;
+    let lathe_s = started.elapsed().as_secs_f64();
+    let passes = report.loudness.map_or(1, |l| l.passes);
+    println!(
+        "lathe:  {lathe_s:6.2} s  ({} deliverables, exact loudness in {passes} passes)",
+        report.deliverables.len()
+    );
+    for (i, (label, at)) in stages.iter().enumerate() {
+        let until = stages.get(i + 1).map_or(lathe_s, |(_, t)| *t);
+        println!("          {label:<22} {:6.2} s", until - at);
+    }
+    for d in &report.deliverables {
+        println!(
+            "          {:<22} {:7.2} LUFS  {:6.2} dBTP",
+            d.format.to_string(),
+            d.measurement.integrated_lufs,
+            d.measurement.true_peak_dbtp
+        );
+    }
+
+    let started = Instant::now();
+    ffmpeg_two_pass(&mix, &dir.join("ffmpeg_loudnorm.wav"))?;
+    let ffmpeg_s = started.elapsed().as_secs_f64();
+    println!("ffmpeg: {ffmpeg_s:6.2} s  (two-pass loudnorm, one 48 kHz WAV)");
+    println!(
+        "ratio:  Lathe takes {:.2}x ffmpeg's time ({:.2}x faster)",
+        lathe_s / ffmpeg_s,
+        ffmpeg_s / lathe_s
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+pub fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
