@@ -29,6 +29,14 @@ pub enum RenderError {
     Verification { path: PathBuf, detail: String },
     #[error("{what}")]
     Unsupported { what: String },
+    #[error(
+        "{path}: not enough room for the deliverables ({needed_mb} MB needed, {free_mb} MB free)"
+    )]
+    NoRoom {
+        path: PathBuf,
+        needed_mb: u64,
+        free_mb: u64,
+    },
     #[error("stopped; nothing was written")]
     Cancelled,
     #[error("a worker thread stopped unexpectedly")]

@@ -14,6 +14,7 @@ pub mod measure;
 pub mod parallel;
 pub mod preflight;
 pub mod resample;
+pub mod resources;
 pub mod solve;
 pub mod staging;
 pub mod wav;
@@ -138,6 +139,8 @@ pub struct RenderReport {
     /// Things the engineer should read before sending the files out.
     pub warnings: Vec<String>,
     pub deliverables: Vec<Deliverable>,
+    /// The render's peak resident memory, bytes (Linux), for the report.
+    pub peak_memory_bytes: Option<u64>,
 }
 
 /// Reads a settings file (the ChainSettings TOML format).
@@ -181,6 +184,16 @@ pub fn render(
     for (_, name) in &deliverable_names {
         check_target(&job.out_dir.join(name), &job.mix, job.force)?;
     }
+    // Room for every deliverable, before the work that would fill it.
+    let needed: u64 = job
+        .formats
+        .iter()
+        .map(|f| {
+            let frames = resample::output_frames(audio.frames(), rate, f.rate(rate)) as u64;
+            resources::bytes_needed(*f, frames, 2)
+        })
+        .sum();
+    resources::check_room(&job.out_dir, needed)?;
     job.cancel.check()?;
 
     let settings = job.settings.clamped();
@@ -307,6 +320,7 @@ pub fn render(
         loudness,
         warnings,
         deliverables,
+        peak_memory_bytes: resources::peak_memory_bytes(),
     })
 }
 

@@ -251,26 +251,25 @@ pub fn solve(
         });
     };
 
-    let loudness_at_moderate_limiting =
-        if -best.mastered.peak_limiting_db > HEAVY_LIMITING_DB {
-            // At a brick-wall limiter's loudest peak, each dB of gain is a dB of gain
-            // reduction, so backing off by the excess leaves the moderate amount.
-            let excess = (-best.mastered.peak_limiting_db - MODERATE_LIMITING_DB) as f64;
-            round += 1;
-            let pass = run(
-                channels,
-                rate,
-                &base,
-                best.gain_db - excess,
-                fades,
-                cancel,
-                &mut |f| progress(round, f),
-            )?;
-            passes += 1;
-            Some(pass.lufs)
-        } else {
-            None
-        };
+    let loudness_at_moderate_limiting = if -best.mastered.peak_limiting_db > HEAVY_LIMITING_DB {
+        // At a brick-wall limiter's loudest peak, each dB of gain is a dB of gain
+        // reduction, so backing off by the excess leaves the moderate amount.
+        let excess = (-best.mastered.peak_limiting_db - MODERATE_LIMITING_DB) as f64;
+        round += 1;
+        let pass = run(
+            channels,
+            rate,
+            &base,
+            best.gain_db - excess,
+            fades,
+            cancel,
+            &mut |f| progress(round, f),
+        )?;
+        passes += 1;
+        Some(pass.lufs)
+    } else {
+        None
+    };
 
     Ok(Solution {
         settings: with_gain(&base, best.gain_db),

@@ -245,6 +245,10 @@ fn render(args: Args) -> Result<()> {
 }
 
 fn print_summary(report: &RenderReport) {
+    let memory = report
+        .peak_memory_bytes
+        .map(|b| format!(", peak memory {} MB", b >> 20))
+        .unwrap_or_default();
     let s = &report.source;
     println!("mix      {}", report.mix.display());
     println!(
@@ -283,6 +287,7 @@ fn print_summary(report: &RenderReport) {
             m.duration_s,
         );
     }
+    println!("latency  {} samples (trimmed){memory}", report.latency_samples);
 }
 
 pub fn run(args: Vec<String>) -> ExitCode {
