@@ -2,6 +2,7 @@
 //! Library code, so tests drive it directly; `cargo xtask render` is a thin command line
 //! over it.
 
+pub mod album;
 pub mod cancel;
 pub mod decode;
 pub mod deliver;

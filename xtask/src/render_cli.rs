@@ -287,7 +287,10 @@ fn print_summary(report: &RenderReport) {
             m.duration_s,
         );
     }
-    println!("latency  {} samples (trimmed){memory}", report.latency_samples);
+    println!(
+        "latency  {} samples (trimmed){memory}",
+        report.latency_samples
+    );
 }
 
 pub fn run(args: Vec<String>) -> ExitCode {
