@@ -1,10 +1,20 @@
 //! Sample-rate conversion for deliverables, with rubato's synchronous FFT resampler.
 //!
-//! The ratio between mastering rates is fixed (48000/44100 = 160/147), so the synchronous
-//! resampler fits, and it is both faster and cleaner than an asynchronous sinc one. One FFT
-//! chunk per conversion, with rubato's Blackman-Harris anti-aliasing window, keeps the
-//! cutoff close to the lower Nyquist frequency; the delay it adds is trimmed by
-//! `process_all`, so the output stays aligned with the input.
+//! The ratios between mastering rates are fixed (48000/44100 = 160/147, 2/1, ...), so the
+//! synchronous resampler fits, and it is both faster and cleaner than an asynchronous sinc one.
+//! Each FFT block holds at least 8192 input frames; the anti-aliasing filter is a sinc as long
+//! as the block (8192 to 8320 taps at the input rate), windowed with the squared
+//! Blackman-Harris window, and computed in f64. Its cutoff sits just below the lower Nyquist
+//! frequency, so the transition band lies between 20 kHz and that Nyquist frequency.
+//!
+//! Requirement: passband flat within ±0.05 dB to 20 kHz, images and aliases at least 100 dB
+//! down. Measured by tests/resample.rs for 44.1↔48, 44.1→88.2, 48→96, 88.2→44.1, 96→48,
+//! 96→44.1 and 192→48 kHz: passband deviation below 0.0001 dB (sines from 20 Hz to 20 kHz and a
+//! 20 Hz–20 kHz sweep), aliases of tones from 100 Hz above the new Nyquist frequency upwards
+//! at -150 dB or lower, images of upsampled tones at -150 dB or lower; the float32 output's own
+//! rounding is about that level. The delay the filter adds is trimmed by `process_all`, so the
+//! output stays aligned with the input (an impulse lands on its sample; a sine keeps its phase
+//! to within 0.00001 samples).
 
 use rubato::audioadapter::Adapter;
 use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
@@ -12,7 +22,8 @@ use rubato::{Fft, FixedSync, Resampler, WindowFunction};
 
 use super::error::RenderError;
 
-/// Input frames per FFT chunk. Longer chunks give a steeper anti-aliasing filter.
+/// Input frames per FFT block (rounded up to a whole number of the rates' common period).
+/// Longer blocks give a steeper anti-aliasing filter and a longer delay (trimmed anyway).
 const CHUNK_FRAMES: usize = 8192;
 
 /// Converts planar audio from `from` Hz to `to` Hz. Equal rates return a copy untouched.
