@@ -1,4 +1,5 @@
-//! The renderer's input decoder: turns a WAV, AIFF/AIFC or FLAC file into planar `f32`.
+//! The renderer's input decoder: turns a WAV, AIFF/AIFC, FLAC or MP3 file into planar `f32`.
+//! (MP3 is here so the renderer can decode its own MP3 deliverables back and verify them.)
 //!
 //! Mastering has to see every sample the artist delivered, so this module is strict where a
 //! media player would be lenient: a file that ends early, skips audio or fails a checksum is an
@@ -25,6 +26,12 @@
 //!   catch the hole by checking that each packet starts where the previous one ended (a lost
 //!   last frame shows up in the frame count when STREAMINFO states it), and we have the decoder verify the stream's MD5
 //!   signature when the file carries one.
+//! * **MP3 (gapless).** LAME's Info frame states the encoder delay and padding; symphonia's
+//!   reader gives the first packets negative timestamps and marks the delay and padding as
+//!   `trim_start`/`trim_end`, and its decoder drops them, so the decoded audio has the encoded
+//!   length exactly. The continuity check below therefore follows the first *kept* frame of each
+//!   packet (`pts + trim_start`). An MP3 without a LAME tag states no delay, and its length is
+//!   only estimated from the bitrate, so for such a file the frame count is not enforced.
 //! * **A file whose header is cut off** fails in the probe with `UnexpectedEof` and is reported
 //!   as truncated; a file with no recognisable audio header is "unsupported format".
 //!
@@ -44,7 +51,9 @@ use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoderOptions};
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::well_known::{FORMAT_ID_AIFF, FORMAT_ID_FLAC, FORMAT_ID_WAVE};
+use symphonia::core::formats::well_known::{
+    FORMAT_ID_AIFF, FORMAT_ID_FLAC, FORMAT_ID_MP3, FORMAT_ID_WAVE,
+};
 use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
@@ -71,7 +80,7 @@ pub struct DecodedAudio {
 /// What the file was, so the renderer can report it and pick a sensible output format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFormat {
-    /// "WAV", "AIFF" (also for AIFC) or "FLAC".
+    /// "WAV", "AIFF" (also for AIFC), "FLAC" or "MP3".
     pub container: &'static str,
     /// Bits per stored sample where the file states it (16, 24, 32, 64, ...).
     pub bits_per_sample: Option<u32>,
@@ -189,6 +198,7 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio, DecodeError> {
         FORMAT_ID_WAVE => "WAV",
         FORMAT_ID_AIFF => "AIFF",
         FORMAT_ID_FLAC => "FLAC",
+        FORMAT_ID_MP3 => "MP3",
         _ => format.format_info().short_name,
     };
 
@@ -199,7 +209,11 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio, DecodeError> {
             path: path.to_path_buf(),
         })?;
     let track_id = track.id;
-    let declared_frames = track.num_frames;
+    // An MP3 without a LAME tag (no delay stated) has a length estimated from its bitrate.
+    let declared_frames = match container {
+        "MP3" if track.delay.is_none() => None,
+        _ => track.num_frames,
+    };
     let params = match &track.codec_params {
         Some(CodecParameters::Audio(params)) => params.clone(),
         _ => {
@@ -281,9 +295,29 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio, DecodeError> {
             continue;
         }
 
+        let buf = decoder.decode(&packet).map_err(|e| {
+            map_error(
+                path,
+                e,
+                Stage::Data {
+                    decoded,
+                    declared: declared_frames,
+                },
+            )
+        })?;
+        if buf.frames() == 0 {
+            // Wholly trimmed (an MP3's encoder delay can span a packet): decoded for the
+            // decoder's state, nothing kept.
+            continue;
+        }
+
         // Each packet must start exactly where the previous one ended; anything else means the
-        // reader skipped (or repeated) audio, e.g. a FLAC frame dropped for a bad CRC.
-        let pts = packet.pts.get();
+        // reader skipped (or repeated) audio, e.g. a FLAC frame dropped for a bad CRC. What
+        // counts is the first frame the decoder keeps: an MP3's encoder delay is trimmed.
+        let pts = packet
+            .pts
+            .get()
+            .saturating_add(i64::try_from(packet.trim_start.get()).unwrap_or(i64::MAX));
         let start = *first_pts.get_or_insert(pts);
         let expected = i64::try_from(decoded)
             .ok()
@@ -299,17 +333,6 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio, DecodeError> {
                 ),
             ));
         }
-
-        let buf = decoder.decode(&packet).map_err(|e| {
-            map_error(
-                path,
-                e,
-                Stage::Data {
-                    decoded,
-                    declared: declared_frames,
-                },
-            )
-        })?;
 
         if buf.num_planes() != channel_count {
             return Err(corrupt(
