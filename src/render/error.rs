@@ -43,6 +43,23 @@ pub enum RenderError {
     WorkerPanicked,
     #[error("{path}: cannot write WAV ({detail})")]
     Wav { path: PathBuf, detail: String },
+    #[error("{path}: cannot encode {format} ({detail})")]
+    Encode {
+        path: PathBuf,
+        format: &'static str,
+        detail: String,
+    },
+    #[error(
+        "{path}: the decoded MP3 still peaks at {true_peak_dbtp:.2} dBTP, over the \
+         {ceiling_dbtp:.2} dBTP ceiling, after {attempts} encodes down to {gain_db:.2} dB of gain"
+    )]
+    CeilingNotMet {
+        path: PathBuf,
+        ceiling_dbtp: f64,
+        true_peak_dbtp: f64,
+        gain_db: f64,
+        attempts: u32,
+    },
 }
 
 impl RenderError {
