@@ -20,7 +20,6 @@ pub mod resample;
 pub mod resources;
 pub mod solve;
 pub mod staging;
-pub mod wav;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +28,7 @@ pub use error::RenderError;
 pub use fade::Fades;
 pub use formats::{Format, DEFAULT_FORMATS};
 pub use measure::Measurement;
+pub use metadata::Metadata;
 
 use crate::dsp::ChainSettings;
 use staging::Staging;
@@ -52,6 +52,10 @@ pub struct RenderJob {
     pub target_lufs: Option<f64>,
     pub formats: Vec<Format>,
     pub fades: Fades,
+    /// Tags for every deliverable (title, artist, album, ISRC, year).
+    pub metadata: Metadata,
+    /// F-weighted noise shaping under the dither of the 16-bit files.
+    pub noise_shaping: bool,
     /// Set from another thread (Ctrl-C) to stop the render and leave nothing behind.
     pub cancel: Cancel,
 }
@@ -71,6 +75,8 @@ impl RenderJob {
             target_lufs: Some(DEFAULT_TARGET_LUFS),
             formats: DEFAULT_FORMATS.to_vec(),
             fades: Fades::default(),
+            metadata: Metadata::default(),
+            noise_shaping: false,
             cancel: Cancel::new(),
         }
     }
@@ -108,7 +114,8 @@ pub struct Deliverable {
     pub format: Format,
     pub bits: u16,
     pub measurement: Measurement,
-    /// Gain the codec stage took off to keep the decoded file under the ceiling, dB.
+    /// How far below the ceiling the codec stage had to limit to keep the decoded file
+    /// under it (MP3), dB; 0 for lossless formats.
     pub codec_trim_db: f64,
 }
 
@@ -261,6 +268,11 @@ pub fn render(
             &at_rates[&delivery_rate],
             delivery_rate,
             &staging,
+            deliver::EncodeOptions {
+                metadata: &job.metadata,
+                limiter: &settings.limiter,
+                noise_shaping: job.noise_shaping,
+            },
         )
     })?;
     drop(at_rates);

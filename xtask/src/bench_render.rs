@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use lathe::dsp::ChainSettings;
-use lathe::render::{self, decode::decode_file, wav::write_wav, RenderJob};
+use lathe::render::encode::{wav::write_wav, PcmOptions};
+use lathe::render::{self, decode::decode_file, metadata::Metadata, RenderJob};
 
 /// Length of the benchmark mix.
 const MIX_SECONDS: f64 = 210.0;
@@ -30,7 +31,13 @@ fn build_mix(dir: &Path) -> Result<PathBuf> {
         .map(|c| c.iter().copied().cycle().take(frames).collect())
         .collect();
     let mix = dir.join("bench_mix.wav");
-    write_wav(&mix, &channels, audio.sample_rate, 24)?;
+    write_wav(
+        &mix,
+        &channels,
+        audio.sample_rate,
+        PcmOptions::new(24),
+        &Metadata::default(),
+    )?;
     Ok(mix)
 }
 

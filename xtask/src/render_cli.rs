@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lathe::dsp::ChainSettings;
-use lathe::render::{self, formats, Fades, Format, RenderJob, RenderReport, Stage};
+use lathe::render::{self, formats, Fades, Format, Metadata, RenderJob, RenderReport, Stage};
 
 const USAGE: &str = "\
 Masters a mix offline through Lathe's chain and writes every deliverable, each decoded back
@@ -32,6 +32,8 @@ Deliverables:
                          (24-bit at 88.2 or 96 kHz, from the mix's rate family), or
                          `default` (the four WAVs and the MP3) or `all`.
                          e.g. --formats default,flac
+  --noise-shaping        F-weighted noise shaping under the 16-bit files' dither (default:
+                         flat TPDF dither).
   --fade-in <ms>         Fade the start in over this many milliseconds, e.g. --fade-in 20
   --fade-out <s>         Fade the end out over this many seconds, e.g. --fade-out 8
   --title <text>         Metadata written into every file (INFO, ID3v2, Vorbis comments):
@@ -68,16 +70,6 @@ fn platform_target(name: &str) -> Option<f64> {
     })
 }
 
-// MERGE-TEMP: replaced by render::metadata::Metadata.
-#[derive(Default)]
-struct Metadata {
-    title: Option<String>,
-    artist: Option<String>,
-    album: Option<String>,
-    isrc: Option<String>,
-    year: Option<String>,
-}
-
 // MERGE-TEMP: replaced by the report document.
 fn summary_json(report: &RenderReport) -> String {
     format!("{report:?}")
@@ -96,6 +88,7 @@ struct Args {
     out: Option<PathBuf>,
     force: bool,
     json: bool,
+    noise_shaping: bool,
 }
 
 fn number<T: std::str::FromStr>(option: &str, value: Option<String>) -> Result<T> {
@@ -147,6 +140,7 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
             "--out" => parsed.out = Some(it.next().context("--out needs a folder")?.into()),
             "--force" => parsed.force = true,
             "--json" => parsed.json = true,
+            "--noise-shaping" => parsed.noise_shaping = true,
             s if s.starts_with('-') => bail!("unknown option {s}\n\n{USAGE}"),
             s if mix.is_none() => mix = Some(PathBuf::from(s)),
             s => bail!("one mix at a time; got a second one: {s}"),
@@ -225,6 +219,8 @@ fn render(args: Args) -> Result<()> {
     job.force = args.force;
     job.target_lufs = target_lufs;
     job.fades = args.fades;
+    job.metadata = args.metadata;
+    job.noise_shaping = args.noise_shaping;
     if let Some(formats) = args.formats {
         job.formats = formats;
     }

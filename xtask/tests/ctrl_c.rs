@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use lathe::render::decode::decode_file;
-use lathe::render::wav::write_wav;
+use lathe::render::encode::{wav::write_wav, PcmOptions};
+use lathe::render::metadata::Metadata;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,7 +24,14 @@ fn ctrl_c_while_writing_leaves_no_file_behind() {
     let excerpt = decode_file(&data("francium_excerpt.flac")).unwrap();
     let long: Vec<Vec<f32>> = excerpt.channels.iter().map(|c| c.repeat(12)).collect();
     let mix = dir.join("long_mix.wav");
-    write_wav(&mix, &long, excerpt.sample_rate, 24).unwrap();
+    write_wav(
+        &mix,
+        &long,
+        excerpt.sample_rate,
+        PcmOptions::new(24),
+        &Metadata::default(),
+    )
+    .unwrap();
     let mix_bytes = std::fs::read(&mix).unwrap();
     let out = dir.join("masters");
 
