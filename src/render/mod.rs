@@ -3,6 +3,7 @@
 //! over it.
 
 pub mod album;
+pub mod analysis;
 pub mod cancel;
 pub mod decode;
 pub mod deliver;
