@@ -17,6 +17,7 @@ pub mod measure;
 pub mod metadata;
 pub mod parallel;
 pub mod preflight;
+pub mod report;
 pub mod resample;
 pub mod resources;
 pub mod solve;

@@ -1,0 +1,441 @@
+//! `report.html`: one self-contained page (inline CSS, the plots as PNG data URIs, no script,
+//! nothing fetched), so it can be mailed to a client and opened anywhere, offline.
+//!
+//! Every string that comes from outside the program (file names, check details, notes) goes
+//! through [`escape`]; numbers are formatted here.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+
+use super::document::{MeasurementRecord, ReportDocument};
+use super::Plots;
+use crate::render::LOUDNESS_TOLERANCE_LU;
+
+/// Escapes text for HTML element content and double- or single-quoted attribute values
+/// (the five characters the HTML spec's serialisation algorithm and OWASP's XSS rules name).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A PNG as a `data:` URI.
+pub fn png_data_uri(png: &[u8]) -> String {
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
+/// `value` with `decimals` and `unit`, or an en dash when there is no value.
+fn num(value: Option<f64>, decimals: usize, unit: &str) -> String {
+    match value {
+        Some(v) if unit.is_empty() => format!("{v:.decimals$}"),
+        Some(v) => format!("{v:.decimals$} {unit}"),
+        None => "\u{2013}".to_string(),
+    }
+}
+
+fn file_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+const STYLE: &str = r#"
+:root { --ink: #22262e; --muted: #5d6570; --line: #d0d4da; --bg: #ffffff; --panel: #f5f6f8;
+        --ok: #1e7b3a; --ok-bg: #e3f3e8; --bad: #b3261e; --bad-bg: #fbe6e4; --accent: #1f5fbf; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink);
+       font: 15px/1.5 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; }
+main { max-width: 1140px; margin: 0 auto; padding: 28px 20px 48px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 18px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+.sub { color: var(--muted); margin: 0; overflow-wrap: anywhere; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 12px; margin-top: 22px; }
+.card { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; }
+.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.card .value { font-size: 22px; font-variant-numeric: tabular-nums; }
+.card .note { font-size: 13px; color: var(--muted); }
+.card.ok { border-left: 4px solid var(--ok); } .card.bad { border-left: 4px solid var(--bad); }
+.warnings { background: var(--bad-bg); border: 1px solid #e8b4ae; border-radius: 6px; padding: 10px 16px; margin-top: 18px; }
+.warnings ul { margin: 4px 0 0; padding-left: 20px; }
+figure { margin: 0; }
+figure img { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--panel); font-weight: 600; white-space: nowrap; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.file { overflow-wrap: anywhere; }
+.pass, .fail { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
+.pass { color: var(--ok); background: var(--ok-bg); } .fail { color: var(--bad); background: var(--bad-bg); }
+pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 10px; overflow-x: auto; font-size: 12.5px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+"#;
+
+/// The whole page.
+pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
+    let mut h = String::with_capacity(
+        16_384 + (plots.loudness_png.len() + plots.spectrum_png.len()) * 4 / 3,
+    );
+    let mix_name = escape(&file_name(&doc.mix.path));
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Mastering report: {mix_name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+    );
+    let _ = write!(
+        h,
+        "<header>\n<h1>Mastering report</h1>\n<p class=\"sub\">{} &middot; {} &middot; {} {}</p>\n</header>\n",
+        escape(&doc.mix.path),
+        escape(&doc.created_utc),
+        escape(&doc.tool),
+        escape(&doc.tool_version),
+    );
+    summary(&mut h, doc);
+    if !doc.warnings.is_empty() {
+        h.push_str("<div class=\"warnings\"><strong>Warnings</strong>\n<ul>\n");
+        for w in &doc.warnings {
+            let _ = writeln!(h, "<li>{}</li>", escape(w));
+        }
+        h.push_str("</ul></div>\n");
+    }
+    figures(&mut h, doc, plots);
+    preflight(&mut h, doc);
+    measurements(&mut h, doc);
+    platforms(&mut h, doc);
+    settings(&mut h, doc);
+    let _ = write!(
+        h,
+        "<footer>Made by {} {} from {}. Loudness and true peak per ITU-R BS.1770-4 and EBU R 128, \
+         loudness range per EBU Tech 3342; every deliverable measured as decoded back from disk.</footer>\n\
+         </main>\n</body>\n</html>\n",
+        escape(&doc.tool),
+        escape(&doc.tool_version),
+        mix_name
+    );
+    h
+}
+
+fn card(h: &mut String, label: &str, value: &str, note: &str, status: Option<bool>) {
+    let class = match status {
+        Some(true) => "card ok",
+        Some(false) => "card bad",
+        None => "card",
+    };
+    let _ = writeln!(
+        h,
+        "<div class=\"{class}\"><div class=\"label\">{}</div><div class=\"value\">{}</div>\
+         <div class=\"note\">{}</div></div>",
+        escape(label),
+        escape(value),
+        escape(note)
+    );
+}
+
+fn summary(h: &mut String, doc: &ReportDocument) {
+    h.push_str("<section class=\"cards\">\n");
+    let master = doc.streaming_master().map(|d| d.measurement);
+    let source = &doc.mix.measurement;
+    card(
+        h,
+        "Target",
+        &num(doc.target_lufs, 1, "LUFS"),
+        "integrated loudness",
+        None,
+    );
+    card(
+        h,
+        "Ceiling",
+        &num(Some(doc.ceiling_dbtp), 1, "dBTP"),
+        "true peak",
+        None,
+    );
+    if let Some(m) = master {
+        let (note, status) = match (doc.target_lufs, m.integrated_lufs) {
+            (Some(t), Some(i)) => (
+                format!("{:+.2} LU from target", i - t),
+                Some((i - t).abs() <= LOUDNESS_TOLERANCE_LU),
+            ),
+            _ => (
+                format!("mix {}", num(source.integrated_lufs, 1, "LUFS")),
+                None,
+            ),
+        };
+        card(
+            h,
+            "Master loudness",
+            &num(m.integrated_lufs, 1, "LUFS"),
+            &note,
+            status,
+        );
+        let (note, status) = match m.true_peak_dbtp {
+            Some(tp) => {
+                let margin = doc.ceiling_dbtp - tp;
+                let ok = margin >= 0.0;
+                let text = if margin >= 0.0 {
+                    format!("{margin:.2} dB under the ceiling")
+                } else {
+                    format!("{:.2} dB over the ceiling", -margin)
+                };
+                (text, Some(ok))
+            }
+            None => ("no signal".to_string(), None),
+        };
+        card(
+            h,
+            "Master true peak",
+            &num(m.true_peak_dbtp, 2, "dBTP"),
+            &note,
+            status,
+        );
+        card(
+            h,
+            "Loudness range",
+            &num(m.loudness_range_lu, 1, "LU"),
+            &format!("mix {}", num(source.loudness_range_lu, 1, "LU")),
+            None,
+        );
+        card(
+            h,
+            "PLR",
+            &num(m.plr_db, 1, "dB"),
+            &format!("mix {}", num(source.plr_db, 1, "dB")),
+            None,
+        );
+    }
+    if let Some(l) = &doc.loudness {
+        card(
+            h,
+            "Limiting",
+            &format!("{:.1} dB", l.peak_limiting_db),
+            &format!(
+                "deepest gain reduction; drive {:.1} dB, {} passes",
+                l.drive_db, l.passes
+            ),
+            None,
+        );
+    }
+    let failed = doc.preflight.iter().filter(|c| !c.passed).count();
+    card(
+        h,
+        "Pre-flight",
+        &format!(
+            "{} of {} passed",
+            doc.preflight.len() - failed,
+            doc.preflight.len()
+        ),
+        if failed == 0 {
+            "nothing to report"
+        } else {
+            "see the findings below"
+        },
+        Some(failed == 0),
+    );
+    h.push_str("</section>\n");
+}
+
+fn figures(h: &mut String, doc: &ReportDocument, plots: &Plots) {
+    let target = doc.target_lufs.map_or(String::new(), |t| {
+        format!(", dashed line at the {t:.1} LUFS target")
+    });
+    let _ = write!(
+        h,
+        "<h2>Loudness over time</h2>\n<figure><img src=\"{}\" width=\"1100\" height=\"440\" \
+         alt=\"Short-term loudness over time of the mix and the master\">\n<figcaption>Short-term \
+         loudness (3 s window, read every 100 ms) of the mix and of the master{}; readings \
+         start once the first window is full.</figcaption></figure>\n",
+        png_data_uri(&plots.loudness_png),
+        escape(&target)
+    );
+    let _ = write!(
+        h,
+        "<h2>Spectrum</h2>\n<figure><img src=\"{}\" width=\"1100\" height=\"440\" \
+         alt=\"Long-term average spectrum of the mix and the master\">\n<figcaption>Long-term \
+         average spectrum of the mid channel (L+R)/2, Welch-averaged with a Hann window, in \
+         1/6-octave bands; 0 dB is the level of a full-scale sine, so pink noise reads flat.\
+         </figcaption></figure>\n",
+        png_data_uri(&plots.spectrum_png)
+    );
+}
+
+fn preflight(h: &mut String, doc: &ReportDocument) {
+    h.push_str(
+        "<h2>Pre-flight checks of the mix</h2>\n<div class=\"scroll\"><table>\n\
+         <tr><th>Check</th><th>Result</th><th>Detail</th></tr>\n",
+    );
+    for c in &doc.preflight {
+        let badge = if c.passed {
+            "<span class=\"pass\">pass</span>"
+        } else {
+            "<span class=\"fail\">flag</span>"
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{badge}</td><td>{}</td></tr>",
+            escape(&c.name),
+            escape(&c.detail)
+        );
+    }
+    h.push_str("</table></div>\n");
+}
+
+fn measurement_cells(h: &mut String, m: &MeasurementRecord) {
+    let _ = write!(
+        h,
+        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+         <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+        num(m.integrated_lufs, 1, "LUFS"),
+        num(m.loudness_range_lu, 1, "LU"),
+        num(m.true_peak_dbtp, 2, "dBTP"),
+        num(m.sample_peak_dbfs, 2, "dBFS"),
+        num(m.plr_db, 1, "dB"),
+        num(Some(m.duration_s), 2, "s"),
+    );
+}
+
+fn measurements(h: &mut String, doc: &ReportDocument) {
+    h.push_str(
+        "<h2>Deliverables</h2>\n<p class=\"sub\">Every file decoded back from disk and measured; \
+         the mix for comparison.</p>\n<div class=\"scroll\"><table>\n<tr><th>File</th><th>Format</th>\
+         <th>Rate</th><th>Bits</th><th>Integrated</th><th>LRA</th><th>True peak</th>\
+         <th>Sample peak</th><th>PLR</th><th>Duration</th></tr>\n",
+    );
+    let mix = &doc.mix;
+    let bits = match mix.bits_per_sample {
+        Some(b) if mix.is_float => format!("{b} float"),
+        Some(b) => b.to_string(),
+        None => "\u{2013}".to_string(),
+    };
+    let _ = write!(
+        h,
+        "<tr><td class=\"file\">{} <em>(mix)</em></td><td>{}</td><td class=\"n\">{}</td>\
+         <td class=\"n\">{}</td>",
+        escape(&file_name(&mix.path)),
+        escape(&mix.container),
+        khz(mix.measurement.sample_rate),
+        escape(&bits)
+    );
+    measurement_cells(h, &mix.measurement);
+    h.push_str("</tr>\n");
+    for d in &doc.deliverables {
+        let _ = write!(
+            h,
+            "<tr><td class=\"file\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            escape(&file_name(&d.path)),
+            escape(&d.format),
+            khz(d.sample_rate),
+            d.bits.map_or("\u{2013}".to_string(), |b| b.to_string())
+        );
+        measurement_cells(h, &d.measurement);
+        h.push_str("</tr>\n");
+        for note in &d.notes {
+            let _ = writeln!(
+                h,
+                "<tr><td></td><td colspan=\"9\">{}</td></tr>",
+                escape(note)
+            );
+        }
+    }
+    h.push_str("</table></div>\n");
+}
+
+fn platforms(h: &mut String, doc: &ReportDocument) {
+    if doc.platforms.is_empty() {
+        return;
+    }
+    let master = doc
+        .streaming_master()
+        .map_or(String::new(), |d| file_name(&d.path));
+    let _ = write!(
+        h,
+        "<h2>Streaming platforms</h2>\n<p class=\"sub\">What loudness normalisation (on by \
+         default) does to {}: the playback gain and the loudness a listener hears. Platforms \
+         change their policies; these follow their published or measured behaviour.</p>\n\
+         <div class=\"scroll\"><table>\n<tr><th>Platform</th><th>Target</th><th>Gain</th>\
+         <th>Plays at</th><th>What happens</th></tr>\n",
+        escape(&master)
+    );
+    for r in &doc.platforms {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td>{}</td></tr>",
+            escape(&r.platform),
+            num(Some(r.target_lufs), 0, "LUFS"),
+            signed_db(r.gain_db),
+            num(r.playback_lufs, 1, "LUFS"),
+            escape(&r.note)
+        );
+    }
+    h.push_str("</table></div>\n");
+}
+
+fn settings(h: &mut String, doc: &ReportDocument) {
+    let memory = doc.peak_memory_bytes.map_or(String::new(), |b| {
+        format!("; peak memory {:.0} MB", b as f64 / 1_048_576.0)
+    });
+    let _ = write!(
+        h,
+        "<h2>Settings</h2>\n<p class=\"sub\">Chain latency {} samples at the mix's rate \
+         (trimmed from every deliverable){memory}.</p>\n<details><summary>Chain settings as used, \
+         in the settings-file format (TOML)</summary><pre>{}</pre></details>\n",
+        doc.latency_samples,
+        escape(&doc.settings.to_toml())
+    );
+}
+
+/// A sample rate in kHz: "44.1 kHz", "48 kHz".
+fn khz(rate: u32) -> String {
+    if rate.is_multiple_of(1000) {
+        format!("{} kHz", rate / 1000)
+    } else {
+        format!("{:.1} kHz", rate as f64 / 1000.0)
+    }
+}
+
+/// A gain with its sign, and no sign on nothing ("0.0 dB", not "+0.0 dB" or "-0.0 dB").
+fn signed_db(gain_db: f64) -> String {
+    if gain_db.abs() < 0.05 {
+        "0.0 dB".to_string()
+    } else {
+        format!("{gain_db:+.1} dB")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_neutralises_markup() {
+        assert_eq!(
+            escape("<script>alert('x&y')</script>\""),
+            "&lt;script&gt;alert(&#39;x&amp;y&#39;)&lt;/script&gt;&quot;"
+        );
+    }
+
+    #[test]
+    fn missing_figures_show_a_dash() {
+        assert_eq!(num(None, 1, "LUFS"), "\u{2013}");
+        assert_eq!(num(Some(-14.04), 1, "LUFS"), "-14.0 LUFS");
+        assert_eq!(signed_db(-0.01), "0.0 dB");
+        assert_eq!(signed_db(1.26), "+1.3 dB");
+        assert_eq!(khz(44_100), "44.1 kHz");
+        assert_eq!(khz(48_000), "48 kHz");
+    }
+}

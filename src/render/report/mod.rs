@@ -1,0 +1,137 @@
+//! The render's report: `report.json` (every figure, machine-readable) and `report.html` (one
+//! self-contained page for people: inline CSS, plots embedded as PNG data URIs), both drawn
+//! from one [`ReportDocument`].
+//!
+//! The renderer fills a [`ReportDocument`] (usually with [`ReportDocument::from_render`]),
+//! then calls [`write_report`] with the mix and the master as decoded from disk; the plots
+//! are computed from that audio here.
+
+pub mod document;
+pub mod html;
+pub mod platforms;
+pub mod plot;
+
+use std::path::{Path, PathBuf};
+
+pub use document::{
+    utc_now_rfc3339, CheckRecord, DeliverableRecord, MeasurementRecord, MixRecord, ReportDocument,
+};
+pub use platforms::{platform_table, PlatformRow};
+
+use super::analysis::{long_term_spectrum, short_term_series};
+use super::wav::temporary_path;
+
+/// File names of the report, in the render's output folder.
+pub const JSON_NAME: &str = "report.json";
+pub const HTML_NAME: &str = "report.html";
+
+/// What can stop the report being written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot serialise the report: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot draw the report's plots: {0}")]
+    Plot(String),
+}
+
+/// Planar audio and its rate, as the analysis functions take it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportAudio<'a> {
+    pub channels: &'a [Vec<f32>],
+    pub sample_rate: u32,
+}
+
+/// The two pictures, as PNG files in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plots {
+    pub loudness_png: Vec<u8>,
+    pub spectrum_png: Vec<u8>,
+}
+
+impl Plots {
+    /// Analyses `mix` and `master` and draws both pictures.
+    pub fn draw(
+        mix: ReportAudio<'_>,
+        master: ReportAudio<'_>,
+        target_lufs: Option<f64>,
+    ) -> Result<Self, ReportError> {
+        let loudness_png = plot::loudness_plot_png(
+            &short_term_series(mix.channels, mix.sample_rate),
+            &short_term_series(master.channels, master.sample_rate),
+            target_lufs,
+        )?;
+        let spectrum_png = plot::spectrum_plot_png(
+            &long_term_spectrum(mix.channels, mix.sample_rate),
+            &long_term_spectrum(master.channels, master.sample_rate),
+        )?;
+        Ok(Self {
+            loudness_png,
+            spectrum_png,
+        })
+    }
+}
+
+/// Where [`write_report`] put the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportPaths {
+    pub json: PathBuf,
+    pub html: PathBuf,
+}
+
+/// Draws the plots and writes `report.json` and `report.html` into `out_dir` (which must
+/// exist). Each file appears under its final name only once complete; an existing report is
+/// replaced.
+pub fn write_report(
+    out_dir: &Path,
+    doc: &ReportDocument,
+    mix: ReportAudio<'_>,
+    master: ReportAudio<'_>,
+) -> Result<ReportPaths, ReportError> {
+    let plots = Plots::draw(mix, master, doc.target_lufs)?;
+    write_report_files(out_dir, doc, &plots)
+}
+
+/// [`write_report`] with plots already drawn.
+pub fn write_report_files(
+    out_dir: &Path,
+    doc: &ReportDocument,
+    plots: &Plots,
+) -> Result<ReportPaths, ReportError> {
+    let paths = ReportPaths {
+        json: out_dir.join(JSON_NAME),
+        html: out_dir.join(HTML_NAME),
+    };
+    write_json(&paths.json, doc)?;
+    write_atomic(&paths.html, html::render_html(doc, plots).as_bytes())?;
+    Ok(paths)
+}
+
+/// Writes `doc` as pretty-printed JSON to `path`, atomically.
+pub fn write_json(path: &Path, doc: &ReportDocument) -> Result<(), ReportError> {
+    let mut text = doc.to_json()?;
+    text.push('\n');
+    write_atomic(path, text.as_bytes())
+}
+
+/// Writes `bytes` under a temporary name next to `path` and renames it into place, as
+/// `wav::write_wav` does, so a reader never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let tmp = temporary_path(path);
+    let io = |e| ReportError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
+}

@@ -1,0 +1,470 @@
+//! The render report: `report.json` and `report.html` from a real render of tests/data, and
+//! the analysis behind the plots against signals whose answer is known.
+#![cfg(feature = "render")]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use lathe::dsp::ChainSettings;
+use lathe::render::analysis::{
+    band_centres_hz, fractional_octave_bands, long_term_spectrum, short_term_series,
+    welch_power_spectrum,
+};
+use lathe::render::decode::decode_file;
+use lathe::render::formats::parse_formats;
+use lathe::render::report::{
+    html, plot, write_atomic, write_report, write_report_files, Plots, ReportAudio, ReportDocument,
+};
+use lathe::render::{self, RenderJob, LOUDNESS_TOLERANCE_LU};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lathe-report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One render of the francium excerpt with its report, shared by the tests that read it.
+struct Rendered {
+    dir: PathBuf,
+    doc: ReportDocument,
+    json: String,
+    html: String,
+    plots: Plots,
+}
+
+const TARGET_LUFS: f64 = -14.0;
+
+fn rendered() -> &'static Rendered {
+    static RENDERED: OnceLock<Rendered> = OnceLock::new();
+    RENDERED.get_or_init(|| {
+        let dir = scratch("francium");
+        let mix_path = data("francium_excerpt.flac");
+        // The four WAVs (the encoders are not wired into the renderer yet), solved to -14 LUFS
+        // under a -1 dBTP ceiling.
+        let mut job = RenderJob::new(mix_path.clone(), dir.clone(), ChainSettings::default());
+        job.formats = parse_formats("wav44-16,wav44-24,wav48-16,wav48-24").unwrap();
+        job.target_lufs = Some(TARGET_LUFS);
+        job.force = true;
+        let report = render::render(&job, &mut |_, _| {}).expect("render");
+        let mix = decode_file(&mix_path).unwrap();
+        let doc = ReportDocument::from_render(
+            &report,
+            &mix.source,
+            mix.channels.len(),
+            "2025-01-31T12:00:00Z".to_string(),
+        );
+        let streaming = doc.streaming_master().expect("a master");
+        let master = decode_file(Path::new(&streaming.path)).unwrap();
+        let mix_audio = ReportAudio {
+            channels: &mix.channels,
+            sample_rate: mix.sample_rate,
+        };
+        let master_audio = ReportAudio {
+            channels: &master.channels,
+            sample_rate: master.sample_rate,
+        };
+        let plots = Plots::draw(mix_audio, master_audio, doc.target_lufs).unwrap();
+        let paths = write_report_files(&dir, &doc, &plots).expect("report");
+        // Keep the pictures beside the report, to look at.
+        std::fs::write(dir.join("loudness.png"), &plots.loudness_png).unwrap();
+        std::fs::write(dir.join("spectrum.png"), &plots.spectrum_png).unwrap();
+        Rendered {
+            json: std::fs::read_to_string(&paths.json).unwrap(),
+            html: std::fs::read_to_string(&paths.html).unwrap(),
+            dir,
+            doc,
+            plots,
+        }
+    })
+}
+
+#[test]
+fn the_json_parses_back_with_the_measured_figures() {
+    let r = rendered();
+    let back = ReportDocument::from_json(&r.json).expect("report.json parses");
+    assert_eq!(back, r.doc);
+
+    // The figures are those of the files on disk, measured again here.
+    assert_eq!(back.deliverables.len(), 4);
+    for d in &back.deliverables {
+        let written = decode_file(Path::new(&d.path)).unwrap();
+        let m = render::measure::measure(&written.channels, written.sample_rate);
+        assert_eq!(d.measurement.integrated_lufs, Some(m.integrated_lufs));
+        assert_eq!(d.measurement.true_peak_dbtp, Some(m.true_peak_dbtp));
+        assert_eq!(d.measurement.sample_peak_dbfs, Some(m.sample_peak_dbfs));
+        assert_eq!(d.measurement.loudness_range_lu, Some(m.loudness_range_lu));
+        let plr = d.measurement.plr_db.unwrap();
+        assert!((plr - (m.true_peak_dbtp - m.integrated_lufs)).abs() < 1e-12);
+        assert_eq!(d.sample_rate, written.sample_rate);
+        assert_eq!(d.bits, written.source.bits_per_sample.map(|b| b as u16));
+        assert!((d.measurement.duration_s - 16.0).abs() < 0.001, "{d:?}");
+        assert!((m.integrated_lufs - TARGET_LUFS).abs() <= LOUDNESS_TOLERANCE_LU);
+        assert!(m.true_peak_dbtp <= -1.0);
+    }
+    let d = back.streaming_master().unwrap();
+    assert_eq!(d.format_id, "wav44-16");
+
+    // The mix as tests/data/README.md measured it with ffmpeg: -17.8 LUFS, -2.6 dBTP.
+    let mix = &back.mix.measurement;
+    assert!((mix.integrated_lufs.unwrap() + 17.8).abs() < 0.1, "{mix:?}");
+    assert!((mix.true_peak_dbtp.unwrap() + 2.6).abs() < 0.1, "{mix:?}");
+    assert_eq!(back.mix.container, "FLAC");
+
+    assert_eq!(back.preflight.len(), 7);
+    let loudness = back.loudness.expect("a solved target");
+    assert!(loudness.reached);
+    assert_eq!(back.settings.limiter.drive_db, loudness.drive_db);
+    assert_eq!(back.target_lufs, Some(TARGET_LUFS));
+    assert_eq!(back.ceiling_dbtp, -1.0);
+    assert_eq!(back.platforms.len(), 6);
+    let spotify = &back.platforms[0];
+    let i = d.measurement.integrated_lufs.unwrap();
+    assert!((spotify.playback_lufs.unwrap() - (i + spotify.gain_db)).abs() < 1e-9);
+}
+
+#[test]
+fn the_json_holds_null_for_the_loudness_of_silence() {
+    let mut doc = rendered().doc.clone();
+    doc.deliverables[0].measurement.integrated_lufs = None;
+    doc.deliverables[0].measurement.plr_db = None;
+    let text = doc.to_json().unwrap();
+    assert!(text.contains("\"integrated_lufs\": null"));
+    assert_eq!(ReportDocument::from_json(&text).unwrap(), doc);
+}
+
+/// Every quoted `src` or `href` attribute and every CSS `url(` or `@import` in the page, with
+/// what follows it. (Escaped text cannot hold a quoted attribute: `"` and `'` become
+/// entities.)
+fn references(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    ["src=\"", "src='", "href=\"", "href='", "url(", "@import"]
+        .iter()
+        .flat_map(|key| {
+            lower
+                .match_indices(key)
+                .map(|(i, _)| lower[i..(i + 40).min(lower.len())].to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn the_html_is_self_contained_and_shows_every_deliverable_and_check() {
+    let r = rendered();
+    let refs = references(&r.html);
+    assert_eq!(refs.len(), 2, "{refs:?}");
+    for reference in &refs {
+        assert!(
+            reference.starts_with("src=\"data:image/png;base64,"),
+            "{reference}"
+        );
+    }
+    let lower = r.html.to_ascii_lowercase();
+    for forbidden in ["http:", "https:", "<script", "<link", "<iframe", "<object"] {
+        assert!(!lower.contains(forbidden), "{forbidden}");
+    }
+    for d in &r.doc.deliverables {
+        let name = Path::new(&d.path).file_name().unwrap().to_str().unwrap();
+        assert!(r.html.contains(&html::escape(name)), "{name}");
+    }
+    for c in &r.doc.preflight {
+        assert!(r.html.contains(&html::escape(&c.name)), "{}", c.name);
+        assert!(r.html.contains(&html::escape(&c.detail)), "{}", c.detail);
+    }
+    for p in &r.doc.platforms {
+        assert!(r.html.contains(&html::escape(&p.note)), "{}", p.note);
+    }
+    // The embedded pictures are the ones drawn from the same audio.
+    assert!(r.html.contains(&html::png_data_uri(&r.plots.loudness_png)));
+    assert!(r.html.contains(&html::png_data_uri(&r.plots.spectrum_png)));
+    assert!(r.dir.join("report.json").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&r.dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn hostile_names_and_details_are_escaped() {
+    let mut doc = rendered().doc.clone();
+    doc.mix.path = "/tmp/<script>alert(\"mix\")<script>.wav".to_string();
+    doc.deliverables[0].path = "/out/<img src=x onerror=alert(1)>.wav".to_string();
+    doc.deliverables[0].notes = vec!["encoder said <b>&</b>".to_string()];
+    doc.preflight[0].detail = "</td><script>alert('x')</script>".to_string();
+    doc.warnings = vec!["<iframe>".to_string()];
+    let page = html::render_html(&doc, &rendered().plots);
+    let lower = page.to_ascii_lowercase();
+    assert!(!lower.contains("<script"));
+    assert!(!lower.contains("<img src=x"));
+    assert!(!lower.contains("<iframe"));
+    assert!(!lower.contains("<b>"));
+    assert!(page.contains("&lt;script&gt;alert(&quot;mix&quot;)&lt;script&gt;.wav"));
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;.wav"));
+    assert!(page.contains("encoder said &lt;b&gt;&amp;&lt;/b&gt;"));
+    assert_eq!(references(&page).len(), 2);
+}
+
+/// Decodes a PNG to RGB8 and its size.
+fn decode_png(bytes: &[u8]) -> (Vec<u8>, u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    buf.truncate(info.buffer_size());
+    (buf, info.width, info.height)
+}
+
+/// Columns of the picture holding a pixel in the master's blue (a strong blue, far from the
+/// grey mix, the red target and the grid).
+fn blue_columns(rgb: &[u8], width: u32) -> usize {
+    let w = width as usize;
+    (0..w)
+        .filter(|&x| {
+            rgb.chunks(3)
+                .skip(x)
+                .step_by(w)
+                .any(|p| p[2] as i32 - p[0] as i32 > 80 && p[2] > 150)
+        })
+        .count()
+}
+
+/// Pixels dark enough to be text or axis lines.
+fn ink_pixels(rgb: &[u8]) -> usize {
+    rgb.chunks(3)
+        .filter(|p| p[0] < 100 && p[1] < 100 && p[2] < 110)
+        .count()
+}
+
+#[test]
+fn the_plots_decode_and_draw_the_curves() {
+    for png in [
+        &rendered().plots.loudness_png,
+        &rendered().plots.spectrum_png,
+    ] {
+        let (rgb, w, h) = decode_png(png);
+        assert_eq!((w, h), (plot::PLOT_WIDTH, plot::PLOT_HEIGHT));
+        // Titles, tick labels and axes are drawn: the font loaded.
+        assert!(ink_pixels(&rgb) > 3_000, "{}", ink_pixels(&rgb));
+    }
+
+    // A known signal: a steady tone reads one level from the first full window (3 s) to the
+    // end (12 s), so the master's curve crosses three quarters of the plot's ~1000 px width;
+    // without it only the legend's 26 px swatch is blue.
+    let tone = sine(1000.0, -20.0, 48_000, 12.0);
+    let series = short_term_series(&[tone.clone(), tone], 48_000);
+    let columns = |series: &[(f64, f64)]| {
+        let png = plot::loudness_plot_png(&[], series, Some(-14.0)).unwrap();
+        blue_columns(&decode_png(&png).0, plot::PLOT_WIDTH)
+    };
+    let (with, without) = (columns(&series), columns(&[]));
+    eprintln!("loudness plot of a tone: blue in {with} columns, {without} without the curve");
+    assert!(with > 650 && with < 900, "{with}");
+    assert!(without < 40, "{without}");
+}
+
+fn sine(freq_hz: f64, peak_dbfs: f64, rate: u32, secs: f64) -> Vec<f32> {
+    let a = 10f64.powf(peak_dbfs / 20.0);
+    let w = 2.0 * std::f64::consts::PI * freq_hz / rate as f64;
+    (0..(secs * rate as f64) as usize)
+        .map(|i| (a * (w * i as f64).sin()) as f32)
+        .collect()
+}
+
+#[test]
+fn the_spectrum_of_a_1khz_sine_peaks_at_1khz_at_its_level() {
+    let tone = sine(1000.0, -20.0, 48_000, 10.0);
+    let spectrum = long_term_spectrum(&[tone.clone(), tone], 48_000);
+    let (peak_hz, peak_db) =
+        spectrum.iter().copied().fold(
+            (0.0, f64::NEG_INFINITY),
+            |a, b| if b.1 > a.1 { b } else { a },
+        );
+    let next = spectrum
+        .iter()
+        .filter(|(f, _)| (f / 1000.0).log2().abs() > 0.1)
+        .map(|p| p.1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    eprintln!("-20 dBFS 1 kHz sine: {peak_db:.3} dB at {peak_hz} Hz, next band {next:.1} dB");
+    assert!((peak_hz - 1000.0).abs() < 1e-6, "{peak_hz}");
+    // The band holds the whole sine: its level is the sine's, -20 dB re full scale.
+    assert!((peak_db + 20.0).abs() < 0.05, "{peak_db}");
+    // A sixth of an octave away the Hann window's leakage is far down.
+    for &(f, db) in &spectrum {
+        if (f / 1000.0).log2().abs() > 0.1 {
+            assert!(db < peak_db - 60.0, "{f} Hz: {db} dB");
+        }
+    }
+}
+
+/// Least-squares slope of level against octaves, in dB per octave, over `lo..hi` Hz, and the
+/// largest deviation of a band from that line.
+fn slope_db_per_octave(bands: &[(f64, f64)], lo: f64, hi: f64) -> (f64, f64) {
+    let pts: Vec<(f64, f64)> = bands
+        .iter()
+        .filter(|(f, _)| (lo..=hi).contains(f))
+        .map(|&(f, db)| (f.log2(), db))
+        .collect();
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let slope = sxy / sxx;
+    let worst = pts
+        .iter()
+        .map(|p| (p.1 - (my + slope * (p.0 - mx))).abs())
+        .fold(0.0, f64::max);
+    (slope, worst)
+}
+
+fn white_noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32 * 0.5
+        })
+        .collect()
+}
+
+/// Paul Kellet's "refined" pink-noise filter (music-dsp archive, 1999): -3 dB per octave
+/// within ±0.05 dB above 9.2 Hz at 44.1 kHz.
+fn pink(white: &[f32]) -> Vec<f32> {
+    let mut b = [0.0f64; 7];
+    white
+        .iter()
+        .map(|&w| {
+            let w = w as f64;
+            b[0] = 0.99886 * b[0] + w * 0.0555179;
+            b[1] = 0.99332 * b[1] + w * 0.0750759;
+            b[2] = 0.96900 * b[2] + w * 0.1538520;
+            b[3] = 0.86650 * b[3] + w * 0.3104856;
+            b[4] = 0.55000 * b[4] + w * 0.5329522;
+            b[5] = -0.7616 * b[5] - w * 0.0168980;
+            let out = b.iter().sum::<f64>() + w * 0.5362;
+            b[6] = w * 0.115926;
+            (out * 0.1) as f32
+        })
+        .collect()
+}
+
+#[test]
+fn white_noise_rises_3db_per_octave_and_pink_noise_reads_flat() {
+    // Band power: a band's width is proportional to its centre, so white noise gains
+    // 10·log10(2) = 3.01 dB per octave and pink (-3 dB/octave density) reads flat.
+    // 30 s of noise: the narrowest band used (50 Hz, 5.8 Hz wide) averages ~170 independent
+    // estimates, a standard deviation of about 0.35 dB.
+    let rate = 44_100;
+    let white = white_noise(30 * rate as usize, 0x9E37_79B9_7F4A_7C15);
+    let w = long_term_spectrum(std::slice::from_ref(&white), rate);
+    let (slope, worst) = slope_db_per_octave(&w, 50.0, 16_000.0);
+    eprintln!("white noise: {slope:.3} dB/octave, worst band {worst:.2} dB off the line");
+    assert!((slope - 3.0103).abs() < 0.1, "white: {slope} dB/oct");
+    assert!(worst < 1.5, "white: {worst} dB off the line");
+
+    let p = long_term_spectrum(&[pink(&white)], rate);
+    let (slope, worst) = slope_db_per_octave(&p, 50.0, 16_000.0);
+    eprintln!("pink noise: {slope:.3} dB/octave, worst band {worst:.2} dB off the line");
+    assert!(slope.abs() < 0.1, "pink: {slope} dB/oct");
+    assert!(worst < 1.5, "pink: {worst} dB off the line");
+}
+
+#[test]
+fn bands_of_white_noise_hold_their_share_of_its_power() {
+    // White noise of mean square σ² spreads it evenly to Nyquist: a band of width B holds
+    // σ²·B/(fs/2). Checks the absolute scale of the linear API the reference matcher uses.
+    let rate = 48_000;
+    let noise = white_noise(20 * rate as usize, 7);
+    let ms = noise.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / noise.len() as f64;
+    let spectrum = welch_power_spectrum(&noise, rate, 8192);
+    let bands = fractional_octave_bands(&spectrum, 3, 1000.0, 1000.0);
+    assert_eq!(bands.len(), 1);
+    let (fc, power) = bands[0];
+    let width = fc * (2f64.powf(1.0 / 6.0) - 2f64.powf(-1.0 / 6.0));
+    let expected = ms * width / (rate as f64 / 2.0);
+    eprintln!(
+        "white noise 1/3-octave band at 1 kHz: {:.4} of the expected power",
+        power / expected
+    );
+    assert!(
+        (power / expected - 1.0).abs() < 0.05,
+        "{power} vs {expected}"
+    );
+    assert_eq!(band_centres_hz(3, 1000.0, 1000.0), vec![1000.0]);
+}
+
+#[test]
+fn short_term_loudness_of_a_minus_23_lufs_tone_reads_minus_23() {
+    // EBU Tech 3341 case 1: stereo 1 kHz sine at -23 dBFS peak per channel, 20 s: short-term
+    // loudness -23.0 ±0.1 LUFS once the 3 s window is full.
+    let tone = sine(1000.0, -23.0, 48_000, 20.0);
+    let series = short_term_series(&[tone.clone(), tone.clone()], 48_000);
+    assert!(
+        (series[0].0 - 3.0).abs() < 1e-9,
+        "first reading at {} s",
+        series[0].0
+    );
+    assert!((series[1].0 - series[0].0 - 0.1).abs() < 1e-9);
+    assert_eq!(series.len(), 171); // 3.0 s to 20.0 s every 100 ms
+    let worst = series
+        .iter()
+        .map(|p| (p.1 + 23.0).abs())
+        .fold(0.0, f64::max);
+    eprintln!("-23 LUFS tone: short-term readings within {worst:.4} LU of -23");
+    for &(t, lufs) in &series {
+        assert!((lufs + 23.0).abs() <= 0.1, "{lufs} LUFS at {t} s");
+    }
+    // Mono is measured as dual mono: the same tone in one channel reads the same.
+    assert_eq!(short_term_series(&[tone], 48_000), series);
+}
+
+#[test]
+fn atomic_writes_replace_whole_files_and_leave_nothing_behind() {
+    let dir = scratch("atomic");
+    let path = dir.join("report.json");
+    write_atomic(&path, b"first").unwrap();
+    write_atomic(&path, b"second").unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"second");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    // A folder that does not exist: an error naming the file, no panic.
+    let err = write_atomic(&dir.join("missing/report.html"), b"x").unwrap_err();
+    assert!(err.to_string().contains("report.html"), "{err}");
+}
+
+#[test]
+fn write_report_draws_the_audio_it_is_given() {
+    let dir = scratch("write-report");
+    let tone = sine(1000.0, -20.0, 48_000, 5.0);
+    let quiet = sine(1000.0, -30.0, 48_000, 5.0);
+    let mix = [quiet.clone(), quiet];
+    let master = [tone.clone(), tone];
+    let audio = |channels| ReportAudio {
+        channels,
+        sample_rate: 48_000,
+    };
+    let doc = rendered().doc.clone();
+    let paths = write_report(&dir, &doc, audio(&mix), audio(&master)).unwrap();
+    assert_eq!(paths.json, dir.join("report.json"));
+    let page = std::fs::read_to_string(&paths.html).unwrap();
+    let plots = Plots::draw(audio(&mix), audio(&master), doc.target_lufs).unwrap();
+    assert!(page.contains(&html::png_data_uri(&plots.loudness_png)));
+    assert!(page.contains(&html::png_data_uri(&plots.spectrum_png)));
+    assert_eq!(
+        ReportDocument::from_json(&std::fs::read_to_string(&paths.json).unwrap()).unwrap(),
+        doc
+    );
+}
