@@ -5,6 +5,7 @@
 pub mod album;
 pub mod analysis;
 pub mod cancel;
+pub mod ddp;
 pub mod decode;
 pub mod deliver;
 pub mod dither;
