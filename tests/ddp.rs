@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use lathe::render::ddp::{self, read_ddp, redbook, DdpError, Disc, DiscTrack, Violation};
-use lathe::render::{decode::decode_file, resample::resample, wav::write_wav};
+use lathe::render::encode::{wav::write_wav, PcmOptions};
+use lathe::render::{decode::decode_file, resample::resample, Metadata};
 use md5::{Digest, Md5};
 
 fn data(name: &str) -> PathBuf {
@@ -62,7 +63,14 @@ fn fixture() -> &'static Fixture {
         let mut samples = Vec::new();
         for (i, channels) in pieces.iter().enumerate() {
             let path = dir.join(format!("track{}_44k1_16.wav", i + 1));
-            write_wav(&path, channels, 44_100, 16).unwrap();
+            write_wav(
+                &path,
+                channels,
+                44_100,
+                PcmOptions::new(16),
+                &Metadata::default(),
+            )
+            .unwrap();
             let mut reader = hound::WavReader::open(&path).unwrap();
             let spec = reader.spec();
             assert_eq!(

@@ -9,6 +9,8 @@ use crate::dsp::settings::SettingsError;
 pub enum RenderError {
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Report(#[from] super::report::ReportError),
     #[error("{path}: {source}")]
     Settings {
         path: PathBuf,

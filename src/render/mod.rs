@@ -96,6 +96,7 @@ pub enum Stage {
     Resample,
     Encode,
     Verify,
+    Report,
 }
 
 impl Stage {
@@ -106,6 +107,7 @@ impl Stage {
             Stage::Resample => "converting rates".into(),
             Stage::Encode => "encoding".into(),
             Stage::Verify => "verifying".into(),
+            Stage::Report => "writing the report".into(),
         }
     }
 }
@@ -185,6 +187,9 @@ pub fn render(
         if format != Format::Flac {
             check_target(&job.out_dir.join(name), &job.mix, job.force)?;
         }
+    }
+    for name in [report::JSON_NAME, report::HTML_NAME] {
+        check_target(&job.out_dir.join(name), &job.mix, job.force)?;
     }
 
     progress(Stage::Decode, 0.0);
@@ -284,10 +289,23 @@ pub fn render(
 
     // Measure the files as they are on disk, not the buffers we meant to write.
     progress(Stage::Verify, 0.0);
-    let measured = parallel::map(&written, |w| {
+    // The report draws the streaming master (the first lossless file) as decoded; keep that
+    // one's audio, and only that one's.
+    let report_master = written
+        .iter()
+        .position(|w| w.format != Format::Mp3)
+        .unwrap_or(0);
+    let verified = parallel::map(&written.iter().enumerate().collect::<Vec<_>>(), |(i, w)| {
         let back = decode::decode_file(&w.staged)?;
-        Ok(measure::measure(&back.channels, back.sample_rate))
+        let m = measure::measure(&back.channels, back.sample_rate);
+        Ok((m, (*i == report_master).then_some(back)))
     })?;
+    let mut master_audio = None;
+    let mut measured = Vec::with_capacity(verified.len());
+    for (m, audio) in verified {
+        measured.push(m);
+        master_audio = master_audio.or(audio);
+    }
     progress(Stage::Verify, 1.0);
     let ceiling = settings.limiter.ceiling_dbtp as f64;
     for (w, m) in written.iter().zip(&measured) {
@@ -316,7 +334,6 @@ pub fn render(
         }
     }
     job.cancel.check()?;
-    staging.commit(&job.out_dir)?;
 
     let deliverables = written
         .into_iter()
@@ -329,7 +346,7 @@ pub fn render(
             codec_trim_db: w.codec_trim_db,
         })
         .collect();
-    Ok(RenderReport {
+    let mut render_report = RenderReport {
         mix: job.mix.clone(),
         source,
         preflight,
@@ -338,8 +355,38 @@ pub fn render(
         loudness,
         warnings,
         deliverables,
-        peak_memory_bytes: resources::peak_memory_bytes(),
-    })
+        peak_memory_bytes: None,
+    };
+
+    // The report goes into the staging folder with the files it describes, so it appears
+    // with them or not at all.
+    progress(Stage::Report, 0.0);
+    if let Some(master) = &master_audio {
+        let plots = report::Plots::draw(
+            report::ReportAudio {
+                channels: &audio.channels,
+                sample_rate: rate,
+            },
+            report::ReportAudio {
+                channels: &master.channels,
+                sample_rate: master.sample_rate,
+            },
+            render_report.loudness.map(|l| l.target_lufs),
+        )?;
+        render_report.peak_memory_bytes = resources::peak_memory_bytes();
+        let document = report::ReportDocument::from_render(
+            &render_report,
+            &audio.source,
+            audio.channels.len(),
+            report::utc_now_rfc3339(),
+        );
+        report::write_report_files(staging.dir(), &document, &plots)?;
+    }
+    progress(Stage::Report, 1.0);
+    job.cancel.check()?;
+    staging.commit(&job.out_dir)?;
+    render_report.peak_memory_bytes = resources::peak_memory_bytes();
+    Ok(render_report)
 }
 
 /// What the loudness solve has to tell the engineer.

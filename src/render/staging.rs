@@ -29,6 +29,11 @@ impl Staging {
         })
     }
 
+    /// The staging folder itself.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Where a file to be delivered as `name` is written first.
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)

@@ -48,7 +48,8 @@ Other:
   --out <dir>            Output folder. Default: masters/<mix name>/
   --force                Replace masters that already exist (only once the new ones are
                          complete and verified).
-  --json                 Print the report as JSON on stdout instead of the summary.
+  --json                 Print report.json on stdout instead of the summary. Every render
+                         writes report.json and report.html (with plots) beside the masters.
   -h, --help             This text.
 
 Example:
@@ -68,11 +69,6 @@ fn platform_target(name: &str) -> Option<f64> {
         "cd" => -9.0,
         _ => return None,
     })
-}
-
-// MERGE-TEMP: replaced by the report document.
-fn summary_json(report: &RenderReport) -> String {
-    format!("{report:?}")
 }
 
 #[derive(Default)]
@@ -233,7 +229,11 @@ fn render(args: Args) -> Result<()> {
     progress.bar.finish_and_clear();
     let report = report?;
     if args.json {
-        println!("{}", summary_json(&report));
+        // The same document the render wrote beside the masters.
+        let path = job.out_dir.join(render::report::JSON_NAME);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: cannot read the report", path.display()))?;
+        print!("{text}");
     } else {
         print_summary(&report);
     }

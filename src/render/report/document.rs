@@ -267,7 +267,8 @@ const NEGLIGIBLE_TRIM_DB: f64 = 0.005;
 fn codec_notes(codec_trim_db: f64) -> Vec<String> {
     if codec_trim_db > NEGLIGIBLE_TRIM_DB {
         vec![format!(
-            "the encoder stage took {codec_trim_db:.2} dB off so the decoded file holds the ceiling"
+            "the codec overshot the ceiling; its peaks were limited {codec_trim_db:.2} dB lower \
+             (at the same loudness) so the decoded file holds it"
         )]
     } else {
         Vec::new()

@@ -19,7 +19,7 @@ pub use document::{
 pub use platforms::{platform_table, PlatformRow};
 
 use super::analysis::{long_term_spectrum, short_term_series};
-use super::wav::temporary_path;
+use super::encode::temporary_path;
 
 /// File names of the report, in the render's output folder.
 pub const JSON_NAME: &str = "report.json";
