@@ -78,7 +78,11 @@ fn a_48k_mix_renders_to_a_48k_24_bit_wav_under_the_ceiling() {
     names.sort();
     assert_eq!(
         names,
-        ["francium_excerpt_48k_24bit.wav", "report.html", "report.json"]
+        [
+            "francium_excerpt_48k_24bit.wav",
+            "report.html",
+            "report.json"
+        ]
     );
 }
 

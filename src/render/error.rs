@@ -39,6 +39,8 @@ pub enum RenderError {
         needed_mb: u64,
         free_mb: u64,
     },
+    #[error("{path}: {detail}")]
+    Album { path: PathBuf, detail: String },
     #[error("stopped; nothing was written")]
     Cancelled,
     #[error("a worker thread stopped unexpectedly")]

@@ -15,6 +15,7 @@ Masters a mix offline through Lathe's chain and writes every deliverable, each d
 and measured: on the loudness target, under the true-peak ceiling.
 
 Usage: cargo xtask render <mix> [options]
+       cargo xtask render --album <album.toml> [--out <dir>] [--formats <list>] [--force]
 
 Arguments:
   <mix>                  The mix: WAV (16/24/32-bit int, 32/64-bit float), AIFF/AIFC or FLAC,
@@ -38,9 +39,15 @@ Deliverables:
   --fade-out <s>         Fade the end out over this many seconds, e.g. --fade-out 8
   --title <text>         Metadata written into every file (INFO, ID3v2, Vorbis comments):
   --artist <text>          e.g. --title \"Night Drive\" --artist \"The Band\"
-  --album <text>
+  --album <text>           (a value ending in .toml masters an album instead; see Album)
   --isrc <code>            e.g. --isrc GB-XYZ-26-00001
   --year <yyyy>
+
+Album:
+  --album <file>         Master an album: the tracks in order with their gaps, titles, ISRCs
+                         and settings (see README, \"Albums\"). Writes every track's
+                         deliverables, the album as one 44.1 kHz / 16-bit WAV, a DDP 2.00
+                         image for the CD plant and a loudness picture of the whole album.
 
 Other:
   --settings <file>      Chain settings (TOML, the ChainSettings format; see README). The
@@ -85,6 +92,7 @@ struct Args {
     force: bool,
     json: bool,
     noise_shaping: bool,
+    album: Option<PathBuf>,
 }
 
 fn number<T: std::str::FromStr>(option: &str, value: Option<String>) -> Result<T> {
@@ -130,7 +138,18 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
             "--fade-out" => parsed.fades.fade_out_s = number("--fade-out", it.next())?,
             "--title" => parsed.metadata.title = text("--title", it.next())?,
             "--artist" => parsed.metadata.artist = text("--artist", it.next())?,
-            "--album" => parsed.metadata.album = text("--album", it.next())?,
+            // `--album` is both the album title of a single's tags and, given a .toml file,
+            // the album to master; the issue's command lines use both.
+            "--album" => {
+                let value = it
+                    .next()
+                    .context("--album needs a title or an album.toml")?;
+                if value.ends_with(".toml") {
+                    parsed.album = Some(value.into());
+                } else {
+                    parsed.metadata.album = Some(value);
+                }
+            }
             "--isrc" => parsed.metadata.isrc = text("--isrc", it.next())?,
             "--year" => parsed.metadata.year = text("--year", it.next())?,
             "--out" => parsed.out = Some(it.next().context("--out needs a folder")?.into()),
@@ -147,6 +166,12 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
     }
     if parsed.fades.fade_in_ms < 0.0 || parsed.fades.fade_out_s < 0.0 {
         bail!("fades cannot be negative");
+    }
+    if parsed.album.is_some() {
+        if mix.is_some() {
+            bail!("give a mix or --album, not both");
+        }
+        return Ok(Some(parsed));
     }
     parsed.mix = mix.with_context(|| format!("no mix given\n\n{USAGE}"))?;
     Ok(Some(parsed))
@@ -175,18 +200,92 @@ impl Progress {
     }
 
     fn update(&mut self, stage: Stage, fraction: f64) {
+        self.update_labelled(&stage.label(), fraction);
+    }
+
+    fn update_labelled(&mut self, label: &str, fraction: f64) {
         if !self.shown && self.started.elapsed() > Duration::from_secs(1) {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }
         // Each stage fills the bar once; the label says which stage and which pass.
-        self.bar.set_message(stage.label());
+        self.bar.set_message(label.to_string());
         self.bar
             .set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
     }
 }
 
+fn render_album(args: Args, path: PathBuf) -> Result<()> {
+    use lathe::render::album::{self, spec, AlbumJob};
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read the album file", path.display()))?;
+    let base = match spec::settings_path(&path, &text)? {
+        Some(settings) => Some(render::load_settings(&settings)?),
+        None => None,
+    };
+    let album = spec::parse(&path, &text, base.as_ref())?;
+    let out_dir = args.out.clone().unwrap_or_else(|| {
+        let stem = path.file_stem().unwrap_or_default();
+        PathBuf::from("masters").join(stem)
+    });
+    let job = AlbumJob {
+        album,
+        out_dir,
+        formats: args
+            .formats
+            .unwrap_or_else(|| render::DEFAULT_FORMATS.to_vec()),
+        force: args.force,
+        cancel: render::Cancel::new(),
+    };
+    let cancel = job.cancel.clone();
+    let _ = ctrlc::set_handler(move || cancel.cancel());
+    let mut progress = Progress::new();
+    let report = album::render_album(&job, &mut |track, stage, f| {
+        progress.update_labelled(&format!("track {track}: {}", stage.label()), f)
+    });
+    progress.bar.finish_and_clear();
+    let report = report?;
+    println!("album    {} / {}", job.album.title, job.album.artist);
+    println!("  #  start     target   LUFS    dBTP   title");
+    for t in &report.tracks {
+        let cd = t
+            .render
+            .deliverables
+            .iter()
+            .find(|d| d.format == album::CD_FORMAT)
+            .map(|d| d.measurement);
+        let (lufs, tp) = cd.map_or((f64::NAN, f64::NAN), |m| {
+            (m.integrated_lufs, m.true_peak_dbtp)
+        });
+        let start = t.start_s;
+        println!(
+            " {:2}  {:02}:{:05.2}  {:6.1}  {:6.2}  {:6.2}   {}",
+            t.number,
+            (start / 60.0) as u32,
+            start % 60.0,
+            t.target_lufs,
+            lufs,
+            tp,
+            t.title
+        );
+    }
+    for w in &report.warnings {
+        println!("WARNING  {w}");
+    }
+    println!(
+        "wrote    {} (DDP 2.00, lead-out {})",
+        report.ddp.dir.display(),
+        report.ddp.lead_out.digits()
+    );
+    println!("wrote    {}", report.cd_stream.display());
+    println!("wrote    {}", report.loudness_png.display());
+    Ok(())
+}
+
 fn render(args: Args) -> Result<()> {
+    if let Some(path) = args.album.clone() {
+        return render_album(args, path);
+    }
     let mut settings = match &args.settings {
         Some(path) => render::load_settings(path)?,
         None => ChainSettings::default(),
