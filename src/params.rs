@@ -13,14 +13,16 @@ pub use multiband::{BandParams, MultibandParams};
 
 use crate::dsp::settings::{
     ChainSettings, InputSettings, LimiterSettings, MonitorSettings, OutputSettings, ParamRange,
-    StereoSettings, CEILING_DBTP, DRIVE_DB, LOOKAHEAD_MS, OUTPUT_GAIN_DB, RELEASE_MS, TRIM_DB,
-    WIDTH_PCT,
+    StereoSettings, CEILING_DBTP, DRIVE_DB, LOOKAHEAD_MS, MONO_BELOW_HZ, OUTPUT_GAIN_DB,
+    RELEASE_MS, TRIM_DB, WIDTH_PCT,
 };
 
 /// Every parameter's id, as written into host sessions.
 pub mod ids {
     pub const TRIM: &str = "in_trim";
     pub const WIDTH: &str = "st_width";
+    pub const MONO_BELOW: &str = "st_mono";
+    pub const MONO_BELOW_HZ: &str = "st_mono_hz";
     pub const DRIVE: &str = "lim_drive";
     pub const CEILING: &str = "lim_ceil";
     pub const LOOKAHEAD: &str = "lim_look";
@@ -59,6 +61,10 @@ pub struct InputParams {
 pub struct StereoParams {
     #[id = "st_width"]
     pub width_pct: FloatParam,
+    #[id = "st_mono"]
+    pub mono_below: BoolParam,
+    #[id = "st_mono_hz"]
+    pub mono_below_hz: FloatParam,
 }
 
 #[derive(Params)]
@@ -140,6 +146,8 @@ impl Default for LatheParams {
             multiband: MultibandParams::default(),
             stereo: StereoParams {
                 width_pct: linear("Width", WIDTH_PCT, " %", 0.1),
+                mono_below: BoolParam::new("Mono Below", StereoSettings::default().mono_below),
+                mono_below_hz: skewed("Mono Below Frequency".into(), MONO_BELOW_HZ, " Hz", 0),
             },
             limiter: LimiterParams {
                 drive_db: linear("Drive", DRIVE_DB, " dB", 0.01),
@@ -183,6 +191,8 @@ impl LatheParams {
             multiband: self.multiband.settings(),
             stereo: StereoSettings {
                 width_pct: self.stereo.width_pct.value(),
+                mono_below: self.stereo.mono_below.value(),
+                mono_below_hz: self.stereo.mono_below_hz.value(),
             },
             limiter: LimiterSettings {
                 drive_db: self.limiter.drive_db.value(),
@@ -233,12 +243,14 @@ mod tests {
             ids::AUTO_RELEASE,
             ids::OUTPUT_GAIN,
             ids::AB_BYPASS,
+            ids::MONO_BELOW,
+            ids::MONO_BELOW_HZ,
         ] {
             assert_eq!(registered.iter().filter(|&&r| r == id).count(), 1, "{id}");
         }
         // Plus the multiband stage: 6 global and 8 per band.
-        // Plus the EQ: 9 global and 3 per bell.
-        assert_eq!(registered.len(), 9 + 6 + 4 * 8 + 9 + 3 * 3);
+        // Plus the EQ: 9 global and 3 per bell. Plus mono-below (2).
+        assert_eq!(registered.len(), 9 + 6 + 4 * 8 + 9 + 3 * 3 + 2);
         for id in [
             "mb_on",
             "mb_x1",

@@ -31,6 +31,8 @@ fn process_never_allocates() {
             settings.limiter.drive_db = (k % 13) as f32;
             settings.limiter.lookahead_ms = if k % 50 < 25 { 2.0 } else { 5.0 };
             settings.stereo.width_pct = 80.0 + (k % 7) as f32 * 10.0;
+            settings.stereo.mono_below = k % 90 < 60;
+            settings.stereo.mono_below_hz = 40.0 + (k % 11) as f32 * 30.0;
             let (l, r) = out.split_at_mut(1);
             let mut block = [&mut l[0][start..end], &mut r[0][start..end]];
             chain.process(&mut block, &settings, &mut meters);

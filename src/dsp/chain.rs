@@ -225,7 +225,7 @@ impl Chain {
         self.trim.apply(channels, db_to_gain(s.input.trim_db));
         self.eq.process(channels, &s.eq);
         self.multiband.process(channels, &s.multiband);
-        self.stereo.process(channels, s.stereo.width_pct);
+        self.stereo.process(channels, &s.stereo);
         self.drive.apply(channels, db_to_gain(s.limiter.drive_db));
         let min_gain = self.limiter.process(channels, &s.limiter);
         self.output.apply(channels, db_to_gain(s.output.gain_db));

@@ -19,9 +19,9 @@
 //! disabled, one comparison per block.
 
 mod compressor;
-mod crossover;
+pub(crate) mod crossover;
 mod settings;
-mod simd;
+pub(crate) mod simd;
 
 pub use settings::{
     BandSettings, Detection, MultibandSettings, StereoMode, BAND_ATTACK_MS, BAND_KNEE_DB,

@@ -38,6 +38,11 @@ impl ParamRange {
 pub const TRIM_DB: ParamRange = ParamRange::new(-24.0, 24.0, 0.0);
 /// Side-channel gain of the stereo stage, in percent (100 % leaves the image alone).
 pub const WIDTH_PCT: ParamRange = ParamRange::new(0.0, 200.0, 100.0);
+/// Mono-below: the side signal is removed under this frequency, in Hz. 120 Hz keeps the kick
+/// and bass centred and leaves the low-mid image; the range reaches from the sub-bass that
+/// only club systems play (20 Hz) to the low mids (500 Hz), beyond which a mono image is an
+/// effect rather than a fix.
+pub const MONO_BELOW_HZ: ParamRange = ParamRange::new(20.0, 500.0, 120.0);
 /// Gain into the limiter, in dB.
 pub const DRIVE_DB: ParamRange = ParamRange::new(0.0, 24.0, 0.0);
 /// Limiter ceiling, in dB true peak (ITU-R BS.1770-4 Annex 2).
@@ -95,12 +100,17 @@ pub use super::multiband::MultibandSettings;
 #[serde(default, deny_unknown_fields)]
 pub struct StereoSettings {
     pub width_pct: f32,
+    /// Sum the low end to mono below `mono_below_hz` (see `stereo/mono_below.rs`).
+    pub mono_below: bool,
+    pub mono_below_hz: f32,
 }
 
 impl Default for StereoSettings {
     fn default() -> Self {
         Self {
             width_pct: WIDTH_PCT.default,
+            mono_below: false,
+            mono_below_hz: MONO_BELOW_HZ.default,
         }
     }
 }
@@ -164,6 +174,11 @@ impl ChainSettings {
         let mut all: Vec<(String, f32, ParamRange)> = [
             ("input.trim_db", self.input.trim_db, TRIM_DB),
             ("stereo.width_pct", self.stereo.width_pct, WIDTH_PCT),
+            (
+                "stereo.mono_below_hz",
+                self.stereo.mono_below_hz,
+                MONO_BELOW_HZ,
+            ),
             ("limiter.drive_db", self.limiter.drive_db, DRIVE_DB),
             (
                 "limiter.ceiling_dbtp",
@@ -224,6 +239,8 @@ impl ChainSettings {
             multiband: self.multiband.clamped(),
             stereo: StereoSettings {
                 width_pct: WIDTH_PCT.clamp(self.stereo.width_pct),
+                mono_below: self.stereo.mono_below,
+                mono_below_hz: MONO_BELOW_HZ.clamp(self.stereo.mono_below_hz),
             },
             limiter: LimiterSettings {
                 drive_db: DRIVE_DB.clamp(self.limiter.drive_db),
@@ -259,6 +276,8 @@ mod tests {
         s.multiband.crossovers_hz = [150.0, 900.0, 5000.0];
         s.multiband.bands[2].ratio = 3.0;
         s.multiband.bands[3].solo = true;
+        s.stereo.mono_below = true;
+        s.stereo.mono_below_hz = 95.5;
         let back = ChainSettings::from_toml(&s.to_toml()).unwrap();
         assert_eq!(back, s);
     }

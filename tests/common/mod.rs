@@ -134,6 +134,8 @@ pub fn busy_settings() -> ChainSettings {
     let mut s = ChainSettings::default();
     s.input.trim_db = -2.0;
     s.stereo.width_pct = 130.0;
+    s.stereo.mono_below = true;
+    s.stereo.mono_below_hz = 150.0;
     s.limiter.drive_db = 12.0;
     s.limiter.release_ms = 60.0;
     s.output.gain_db = -0.5;

@@ -37,7 +37,7 @@
 use super::simd::F4;
 
 /// k = 1/Q of a Butterworth 2nd-order section.
-const K: f32 = std::f32::consts::SQRT_2;
+pub const K: f32 = std::f32::consts::SQRT_2;
 
 /// State values under this are flushed to zero on the control cadence (-400 dB: inaudible,
 /// and far enough above f32's subnormal range, ~1.2e-38, that no state decays into it
@@ -75,6 +75,11 @@ fn svf_coefficients(hz: f32, sample_rate: f32) -> [f32; 4] {
 }
 
 impl SvfCoeffs {
+    /// Every lane at `hz` (the stereo stage's mono-below filter uses these sections too).
+    pub fn uniform(hz: f32, sample_rate: f32) -> Self {
+        Self::pair(hz, hz, sample_rate)
+    }
+
     /// Lanes 0–1 at `hz_a`, lanes 2–3 at `hz_b`.
     fn pair(hz_a: f32, hz_b: f32, sample_rate: f32) -> Self {
         let a = svf_coefficients(hz_a, sample_rate);
@@ -91,7 +96,7 @@ impl SvfCoeffs {
 
 /// The two integrator states of one 4-lane SVF.
 #[derive(Debug, Clone, Copy, Default)]
-struct Svf {
+pub struct Svf {
     s1: F4,
     s2: F4,
 }
@@ -101,7 +106,7 @@ impl Svf {
     /// trapezoidal SVF (V. Zavalishin, "The Art of VA Filter Design", 2018, ch. 4; the same
     /// filter as Simper's): it yields all three outputs from ten operations.
     #[inline(always)]
-    fn tick(&mut self, c: &SvfCoeffs, x: F4) -> (F4, F4, F4) {
+    pub fn tick(&mut self, c: &SvfCoeffs, x: F4) -> (F4, F4, F4) {
         // The state part first, so the input's own path through the filter is short.
         let hp = (x - (c.k_plus_g * self.s1 + self.s2)) * c.d;
         let v = c.g * hp;
@@ -128,13 +133,13 @@ impl Svf {
         (hp, lp)
     }
 
-    fn flush(&mut self) {
+    pub fn flush(&mut self) {
         self.s1 = self.s1.flush_below(STATE_FLUSH);
         self.s2 = self.s2.flush_below(STATE_FLUSH);
     }
 
     /// The sum of the states (non-finite if any state is).
-    fn sum(&self) -> F4 {
+    pub fn sum(&self) -> F4 {
         self.s1 + self.s2
     }
 }
