@@ -8,6 +8,7 @@ pub mod limiter;
 pub mod loudness;
 pub mod meters;
 pub mod multiband;
+pub mod platforms;
 pub mod sanitize;
 pub mod settings;
 pub mod smoothed_gain;
