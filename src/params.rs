@@ -8,8 +8,10 @@ use nice_plug::prelude::*;
 
 mod eq;
 mod multiband;
+mod target;
 pub use eq::{BellParams, EqParams, HighPass};
 pub use multiband::{BandParams, MultibandParams};
+pub use target::TargetParams;
 
 use crate::dsp::settings::{
     ChainSettings, InputSettings, LimiterSettings, MonitorSettings, OutputSettings, ParamRange,
@@ -30,6 +32,11 @@ pub mod ids {
     pub const AUTO_RELEASE: &str = "lim_auto";
     pub const OUTPUT_GAIN: &str = "out_gain";
     pub const AB_BYPASS: &str = "ab_bypass";
+    pub const TARGET_PRESET: &str = "tg_pre";
+    pub const TARGET_LUFS: &str = "tg_lufs";
+    pub const LEARN: &str = "tg_learn";
+    /// Not a parameter: the persisted key of the learned gain.
+    pub const LEARNED_GAIN_KEY: &str = "tg_learned";
 }
 
 #[derive(Params)]
@@ -46,6 +53,8 @@ pub struct LatheParams {
     pub limiter: LimiterParams,
     #[nested(group = "Output")]
     pub output: OutputParams,
+    #[nested(group = "Target")]
+    pub target: TargetParams,
     /// A/B against the input at equal loudness.
     #[id = "ab_bypass"]
     pub ab_bypass: BoolParam,
@@ -174,6 +183,7 @@ impl Default for LatheParams {
             output: OutputParams {
                 gain_db: linear("Output Gain", OUTPUT_GAIN_DB, " dB", 0.01),
             },
+            target: TargetParams::default(),
             ab_bypass: BoolParam::new("A/B Bypass (matched)", false),
         }
     }
@@ -207,6 +217,7 @@ impl LatheParams {
             monitor: MonitorSettings {
                 bypass: self.ab_bypass.value(),
             },
+            target: self.target.settings(),
         }
     }
 }
@@ -245,12 +256,18 @@ mod tests {
             ids::AB_BYPASS,
             ids::MONO_BELOW,
             ids::MONO_BELOW_HZ,
+            ids::TARGET_PRESET,
+            ids::TARGET_LUFS,
+            ids::LEARN,
         ] {
             assert_eq!(registered.iter().filter(|&&r| r == id).count(), 1, "{id}");
         }
         // Plus the multiband stage: 6 global and 8 per band.
-        // Plus the EQ: 9 global and 3 per bell. Plus mono-below (2).
-        assert_eq!(registered.len(), 9 + 6 + 4 * 8 + 9 + 3 * 3 + 2);
+        // Plus the EQ: 9 global and 3 per bell. Plus mono-below (2) and the target (3).
+        assert_eq!(registered.len(), 9 + 6 + 4 * 8 + 9 + 3 * 3 + 2 + 3);
+        assert!(params
+            .serialize_fields()
+            .contains_key(ids::LEARNED_GAIN_KEY));
         for id in [
             "mb_on",
             "mb_x1",

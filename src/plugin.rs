@@ -8,6 +8,8 @@ use std::sync::Arc;
 use atomic_float::AtomicF32;
 use nice_plug::prelude::*;
 
+use crate::dsp::learn::LearnState;
+use crate::dsp::platforms::PLATFORM_COUNT;
 use crate::dsp::{Chain, Meters};
 use crate::params::LatheParams;
 use std::sync::atomic::Ordering;
@@ -29,6 +31,11 @@ pub struct SharedMeters {
     pub plr_db: AtomicF32,
     pub input_integrated_lufs: AtomicF32,
     pub latency_samples: std::sync::atomic::AtomicU32,
+    /// Per destination (`Platform as usize`), dB it will turn the master up or down.
+    pub platform_gain_db: [AtomicF32; PLATFORM_COUNT],
+    /// `LearnState as u32` (0 off, 1 measuring, 2 learning, 3 out of range, 4 full).
+    pub learn_state: std::sync::atomic::AtomicU32,
+    pub learned_gain_db: AtomicF32,
 }
 
 impl SharedMeters {
@@ -50,6 +57,22 @@ impl SharedMeters {
         self.plr_db.store(out.plr_db, r);
         self.input_integrated_lufs
             .store(m.input_loudness.integrated_lufs, r);
+        for (meter, &gain) in self.platform_gain_db.iter().zip(&m.platform_gain_db) {
+            meter.store(gain, r);
+        }
+        self.learn_state.store(learn_state_code(m.learn_state), r);
+        self.learned_gain_db.store(m.learned_gain_db, r);
+    }
+}
+
+/// The learn state as a number an editor can read from an atomic.
+pub fn learn_state_code(state: LearnState) -> u32 {
+    match state {
+        LearnState::Off => 0,
+        LearnState::Measuring => 1,
+        LearnState::Learning => 2,
+        LearnState::OutOfRange => 3,
+        LearnState::Full => 4,
     }
 }
 
@@ -145,6 +168,14 @@ impl Plugin for Lathe {
         self.chain
             .process(buffer.as_slice(), &settings, &mut self.meters);
         self.shared_meters.publish(&self.meters);
+        // While Learn runs, its gain becomes the saved one: when Learn is switched off the
+        // settings carry exactly it, and a session saved now reloads with it.
+        if self.meters.learn_state != LearnState::Off {
+            self.params
+                .target
+                .learned_gain_db
+                .store(self.meters.learned_gain_db, Ordering::Relaxed);
+        }
         // The look-ahead delay still holds audio after the input stops.
         ProcessStatus::Tail(self.latency)
     }

@@ -302,3 +302,91 @@ fn reported_latency_is_the_measured_delay() {
     }
     plugin.deactivate();
 }
+
+/// Learn in the plugin, then a session save and reload: the reloaded plugin plays the master
+/// with the learned gain, sample for sample what the renderer makes of the same gain in a
+/// settings file.
+#[test]
+fn the_learned_gain_survives_a_session_reload() {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vibe-ace_excerpt.flac"
+    ));
+    let audio = lathe::render::decode::decode_file(path)
+        .unwrap_or_else(|e| panic!("decoding {}: {e}", path.display()));
+    let rate = audio.sample_rate;
+    // Three times through the excerpt, so the learner has program to go on.
+    let program: Vec<Vec<f32>> = audio.channels.iter().map(|c| c.repeat(3)).collect();
+
+    // What Learn finds, from the library (block sizes do not matter: it is invariant).
+    let mut settings = ChainSettings::default();
+    settings.target.learn = true;
+    let mut chain = lathe::dsp::Chain::new();
+    chain.prepare(rate as f32, MAX_BLOCK as usize);
+    let mut meters = lathe::dsp::Meters::default();
+    let mut buf = program.clone();
+    let (l, r) = buf.split_at_mut(1);
+    for (lb, rb) in l[0].chunks_mut(512).zip(r[0].chunks_mut(512)) {
+        chain.process(&mut [lb, rb], &settings, &mut meters);
+    }
+    let learned = meters.learned_gain_db;
+    assert!(
+        learned > 1.0,
+        "the excerpt is under -14 LUFS: Learn should add gain, got {learned}"
+    );
+
+    // The plugin learns over the same program, Learn goes off, the host saves the session.
+    let mut plugin = Lathe::load();
+    plugin.activate(rate as f64, MAX_BLOCK);
+    let learn = plugin.param_id("Learn");
+    plugin.process(&program, &[(learn, 1.0)], &HOST_BLOCKS);
+    plugin.process(&[vec![0.0; 64], vec![0.0; 64]], &[(learn, 0.0)], &[64]);
+    let session = plugin.save_state();
+    drop(plugin);
+    let text = String::from_utf8_lossy(&session);
+    assert!(
+        text.contains("tg_learned"),
+        "the learned gain is not in the state: {text}"
+    );
+
+    // A new instance, the session loaded: it plays with the learned gain.
+    let mut plugin = Lathe::load();
+    plugin.load_state(&session);
+    plugin.activate(rate as f64, MAX_BLOCK);
+    assert_eq!(
+        plugin.param_value(learn),
+        0.0,
+        "Learn is off in the saved session"
+    );
+    let latency = plugin.latency() as usize;
+    let input: Vec<Vec<f32>> = audio
+        .channels
+        .iter()
+        .map(|c| {
+            let mut v = c.clone();
+            v.resize(c.len() + latency, 0.0);
+            v
+        })
+        .collect();
+    let played = plugin.process(&input, &[], &HOST_BLOCKS);
+
+    let mut offline = ChainSettings::default();
+    offline.target.learned_gain_db = learned;
+    let rendered = lathe::render::master::master(&audio.channels, rate, &offline, |_| {});
+    let max_diff = played
+        .iter()
+        .zip(&rendered)
+        .flat_map(|(p, r)| p[latency..].iter().zip(r).map(|(&a, &b)| (a - b).abs()))
+        .fold(0.0f32, f32::max);
+    println!(
+        "learned {learned:+.3} dB; reloaded plugin vs renderer: max |difference| {max_diff:e}"
+    );
+    assert!(
+        max_diff <= 1e-6,
+        "the reloaded plugin does not play the learned gain ({max_diff:e})"
+    );
+    // And the check can fail: without the learned gain the master is another one.
+    let plain =
+        lathe::render::master::master(&audio.channels, rate, &ChainSettings::default(), |_| {});
+    assert!(plain != rendered);
+}

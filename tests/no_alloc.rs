@@ -33,6 +33,9 @@ fn process_never_allocates() {
             settings.stereo.width_pct = 80.0 + (k % 7) as f32 * 10.0;
             settings.stereo.mono_below = k % 90 < 60;
             settings.stereo.mono_below_hz = 40.0 + (k % 11) as f32 * 30.0;
+            // Learn off and on again now and then: learning restarts (allocation-free).
+            settings.target.learn = !(40..45).contains(&k);
+            settings.target.learned_gain_db = (k % 5) as f32;
             let (l, r) = out.split_at_mut(1);
             let mut block = [&mut l[0][start..end], &mut r[0][start..end]];
             chain.process(&mut block, &settings, &mut meters);
@@ -50,6 +53,10 @@ fn process_never_allocates() {
         assert!(
             meters.output_loudness.momentary_lufs.is_finite(),
             "{rate} Hz: readings ran"
+        );
+        assert!(
+            chain.learner().model().len() > lathe::dsp::learn::MIN_RECORDS,
+            "{rate} Hz: the learner solved"
         );
         assert_eq!(n, 0, "{rate} Hz: {n} allocations inside process/reset");
     }

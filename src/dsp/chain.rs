@@ -1,14 +1,16 @@
 //! The mastering chain: one ordered list of stages, the same in the plugin and the renderer.
 //!
-//! input trim → tonal EQ → multiband compressor → stereo stage → drive → true-peak limiter
-//! → output gain (DESIGN.md, "Signal path").
+//! input trim → tonal EQ → multiband compressor → stereo stage → drive (+ learned gain) →
+//! true-peak limiter → output gain (DESIGN.md, "Signal path").
 
 use super::bypass::MatchedBypass;
 use super::eq::TonalEq;
+use super::learn::{Aim, Learner};
 use super::limiter::TruePeakLimiter;
 use super::loudness::LoudnessMeter;
 use super::meters::{peak_db, Meters};
 use super::multiband::Multiband;
+use super::platforms::all_platform_gains_db;
 use super::sanitize::{flush_slice, sanitize};
 use super::settings::ChainSettings;
 use super::smoothed_gain::SmoothedGain;
@@ -33,6 +35,8 @@ pub struct Chain {
     stereo: StereoStage,
     drive: SmoothedGain,
     limiter: TruePeakLimiter,
+    /// Sets the drive while Learn is on (see `learn.rs`).
+    learner: Learner,
     output: SmoothedGain,
     bypass: MatchedBypass,
     input_loudness: Option<LoudnessMeter>,
@@ -58,6 +62,7 @@ impl Chain {
             stereo: StereoStage::default(),
             drive: SmoothedGain::default(),
             limiter: TruePeakLimiter::new(48_000.0, MAX_CHANNELS),
+            learner: Learner::new(48_000.0, MAX_CHANNELS, 0),
             output: SmoothedGain::default(),
             bypass: MatchedBypass::new(48_000.0, MAX_CHANNELS, 0, CHUNK_FRAMES),
             input_loudness: None,
@@ -79,6 +84,7 @@ impl Chain {
         self.stereo.prepare(sample_rate);
         self.drive.prepare(sample_rate);
         self.limiter = TruePeakLimiter::new(sample_rate, MAX_CHANNELS);
+        self.learner = Learner::new(sample_rate, MAX_CHANNELS, self.limiter.latency_samples());
         self.output.prepare(sample_rate);
         self.bypass = MatchedBypass::new(
             sample_rate,
@@ -111,6 +117,8 @@ impl Chain {
         self.stereo.reset();
         self.drive.reset();
         self.limiter.reset();
+        // Learning restarts with the next block, from the settings' learned gain.
+        self.learner.stop();
         self.output.reset();
         self.bypass.reset();
         for meter in [&mut self.input_loudness, &mut self.output_loudness]
@@ -141,6 +149,11 @@ impl Chain {
         self.latency_samples()
     }
 
+    /// The Learn mode's state and measurements.
+    pub fn learner(&self) -> &Learner {
+        &self.learner
+    }
+
     /// The limiter's oversampling factor at this rate.
     pub fn oversampling(&self) -> usize {
         self.limiter.oversampling()
@@ -157,6 +170,11 @@ impl Chain {
         let s = settings.clamped();
         let n = channels.len().min(MAX_CHANNELS);
         let channels = &mut channels[..n];
+        match (s.target.learn, self.learner.is_active()) {
+            (true, false) => self.learner.start(s.target.learned_gain_db),
+            (false, true) => self.learner.stop(),
+            _ => {}
+        }
 
         let mut non_finite = 0;
         for ch in channels.iter_mut() {
@@ -217,7 +235,19 @@ impl Chain {
         };
         if let Some(loudness) = &self.output_loudness {
             meters.output_loudness = loudness.reading();
+            let out = &meters.output_loudness;
+            meters.platform_gain_db = all_platform_gains_db(
+                out.integrated_lufs,
+                out.true_peak_dbtp,
+                s.target.target_lufs(),
+            );
         }
+        meters.learn_state = self.learner.state();
+        meters.learned_gain_db = if self.learner.is_active() {
+            self.learner.learned_gain_db()
+        } else {
+            s.target.learned_gain_db
+        };
     }
 
     /// The stages, in signal-path order, over one chunk. Returns the limiter's lowest gain.
@@ -226,8 +256,24 @@ impl Chain {
         self.eq.process(channels, &s.eq);
         self.multiband.process(channels, &s.multiband);
         self.stereo.process(channels, &s.stereo);
-        self.drive.apply(channels, db_to_gain(s.limiter.drive_db));
+        let learning = self.learner.is_active();
+        if learning {
+            self.learner
+                .drive(channels, &mut self.drive, s.limiter.drive_db);
+        } else {
+            let drive_db = s.limiter.drive_db + s.target.learned_gain_db;
+            self.drive.apply(channels, db_to_gain(drive_db));
+        }
         let min_gain = self.limiter.process(channels, &s.limiter);
+        if learning {
+            let aim = Aim {
+                target_lufs: s.target.target_lufs(),
+                drive_db: s.limiter.drive_db,
+                offset_db: s.output.gain_db,
+                ceiling_dbtp: s.limiter.ceiling_dbtp,
+            };
+            self.learner.observe(channels, &aim, &s.limiter);
+        }
         self.output.apply(channels, db_to_gain(s.output.gain_db));
         min_gain
     }

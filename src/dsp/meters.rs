@@ -1,6 +1,8 @@
 //! What the chain tells the editor and the renderer about the last block.
 
+use super::learn::LearnState;
 use super::loudness::LoudnessReading;
+use super::platforms::PLATFORM_COUNT;
 
 /// Plain values filled by `Chain::process`. Levels in dB; `-inf` means silence, and
 /// loudness values are `-inf` until enough audio has been measured (400 ms for momentary,
@@ -22,6 +24,14 @@ pub struct Meters {
     pub output_loudness: LoudnessReading,
     /// Samples in the block that were NaN or infinite and were replaced by silence.
     pub non_finite_samples: u32,
+    /// Per destination (indexed by `Platform as usize`), how many dB it will turn the
+    /// output up (+) or down (−) on playback, from the output's integrated loudness and
+    /// true peak (see `platforms.rs`; 0 until the loudness is known or with metering off).
+    pub platform_gain_db: [f32; PLATFORM_COUNT],
+    /// What Learn is doing, and the learned gain (the learner's while it learns, the
+    /// settings' otherwise), dB.
+    pub learn_state: LearnState,
+    pub learned_gain_db: f32,
 }
 
 impl Default for Meters {
@@ -35,6 +45,9 @@ impl Default for Meters {
             input_loudness: LoudnessReading::default(),
             output_loudness: LoudnessReading::default(),
             non_finite_samples: 0,
+            platform_gain_db: [0.0; PLATFORM_COUNT],
+            learn_state: LearnState::Off,
+            learned_gain_db: 0.0,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod bypass;
 pub mod chain;
 pub mod eq;
+pub mod learn;
 pub mod limiter;
 pub mod loudness;
 pub mod meters;

@@ -67,6 +67,7 @@ pub struct ChainSettings {
     pub limiter: LimiterSettings,
     pub output: OutputSettings,
     pub monitor: MonitorSettings,
+    pub target: TargetSettings,
 }
 
 /// Listening aids that are not part of the master's sound.
@@ -95,6 +96,9 @@ impl Default for InputSettings {
 pub use super::eq::EqSettings;
 
 pub use super::multiband::MultibandSettings;
+
+/// The loudness target and the Learn mode's result; ranges and defaults live with the learner.
+pub use super::learn::TargetSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -198,6 +202,7 @@ impl ChainSettings {
         .collect();
         all.extend(self.eq.controls());
         all.extend(self.multiband.controls());
+        all.extend(self.target.controls());
         all
     }
 
@@ -253,6 +258,7 @@ impl ChainSettings {
                 gain_db: OUTPUT_GAIN_DB.clamp(self.output.gain_db),
             },
             monitor: self.monitor,
+            target: self.target.clamped(),
         }
     }
 }
@@ -278,8 +284,30 @@ mod tests {
         s.multiband.bands[3].solo = true;
         s.stereo.mono_below = true;
         s.stereo.mono_below_hz = 95.5;
+        s.target.preset = crate::dsp::platforms::Platform::Custom;
+        s.target.lufs = -11.5;
+        s.target.learn = true;
+        s.target.learned_gain_db = 3.125;
         let back = ChainSettings::from_toml(&s.to_toml()).unwrap();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn the_target_section_reads_as_written() {
+        let s = ChainSettings::from_toml(
+            "[target]\npreset = \"ebu\"\nlearned_gain_db = -4.5\n[stereo]\nmono_below = true\n",
+        )
+        .unwrap();
+        assert_eq!(s.target.preset, crate::dsp::platforms::Platform::EbuR128);
+        assert_eq!(s.target.target_lufs(), -23.0);
+        assert_eq!(s.target.learned_gain_db, -4.5);
+        assert!(!s.target.learn);
+        assert!(s.stereo.mono_below);
+        assert_eq!(s.stereo.mono_below_hz, MONO_BELOW_HZ.default);
+        let e = ChainSettings::from_toml("[target]\npreset = \"spotfy\"\n").unwrap_err();
+        assert!(e.to_string().contains("spotfy"), "{e}");
+        let e = ChainSettings::from_toml("[target]\nlearned_gain_db = 99.0\n").unwrap_err();
+        assert!(e.to_string().contains("target.learned_gain_db"), "{e}");
     }
 
     #[test]

@@ -44,6 +44,11 @@ pub fn master_pass(
     mut progress: impl FnMut(f64),
 ) -> Result<Mastered, RenderError> {
     let frames = channels.first().map_or(0, Vec::len);
+    // The learned gain is rendered as it is: a file carries what Learn found, and a master
+    // whose drive moved while it learned would match no settings.
+    let mut settings = *settings;
+    settings.target.learn = false;
+    let settings = &settings;
     let mut chain = Chain::new();
     // The renderer measures what it writes with its own meters; the chain need not.
     chain.set_metering(false);

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::state::PluginState;
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 
@@ -266,6 +267,26 @@ impl Lathe {
     pub fn latency(&mut self) -> u32 {
         let handle = self.instance.plugin_handle();
         self.latency_ext.get(&handle)
+    }
+
+    /// The plugin's state as a host saves it with a session (CLAP state extension).
+    pub fn save_state(&mut self) -> Vec<u8> {
+        let handle = self.instance.plugin_handle();
+        let state = handle
+            .get_extension::<PluginState>()
+            .expect("the plugin offers the state extension");
+        let mut bytes = Vec::new();
+        state.save(&handle, &mut bytes).expect("state save");
+        bytes
+    }
+
+    /// Restores a state saved with [`Lathe::save_state`], as a host does on session load.
+    pub fn load_state(&mut self, bytes: &[u8]) {
+        let handle = self.instance.plugin_handle();
+        let state = handle
+            .get_extension::<PluginState>()
+            .expect("the plugin offers the state extension");
+        state.load(&handle, &mut &bytes[..]).expect("state load");
     }
 
     /// Whether the plugin has called `clap_host_latency.changed` since the last call.

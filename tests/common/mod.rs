@@ -151,5 +151,7 @@ pub fn busy_settings() -> ChainSettings {
         band.ratio = 2.0 + i as f32;
         band.makeup_db = 1.0;
     }
+    // Learn on: the learner drives the limiter (and runs its shadow limiters).
+    s.target.learn = true;
     s
 }
