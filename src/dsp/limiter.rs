@@ -35,68 +35,82 @@ pub const CEILING_MARGIN_DB: f32 = 0.1;
 /// How far back the automatic release looks to judge whether limiting is sustained.
 pub const SUSTAIN_WINDOW_MS: f32 = 400.0;
 
-/// Sliding-window minimum over the last `window` values (monotonic deque in a ring buffer).
+/// Sliding-window minimum over the last `window` values, by van Herk / Gil-Werman: the
+/// stream is cut into blocks of `window` values, and the minimum over a window is the minimum
+/// of the current block's prefix and the previous block's suffix. Three comparisons a value,
+/// no data-dependent branches (a monotonic deque costs a mispredicted branch whenever the
+/// signal turns).
 #[derive(Debug, Clone)]
 struct SlidingMin {
-    index: Vec<u64>,
-    value: Vec<f32>,
-    head: usize,
-    len: usize,
-    window: u64,
+    /// The current block's values so far, and the previous block's suffix minima.
+    block: Vec<f32>,
+    suffix: Vec<f32>,
+    prefix: f32,
+    pos: usize,
+    window: usize,
 }
 
 impl SlidingMin {
     fn with_capacity(capacity: usize) -> Self {
         Self {
-            index: vec![0; capacity],
-            value: vec![0.0; capacity],
-            head: 0,
-            len: 0,
+            block: vec![1.0; capacity.max(1)],
+            suffix: vec![1.0; capacity.max(1) + 1],
+            prefix: f32::INFINITY,
+            pos: 0,
             window: 1,
         }
     }
 
     fn configure(&mut self, window: usize) {
-        self.window = window.clamp(1, self.index.len()) as u64;
+        self.window = window.clamp(1, self.block.len());
         self.reset();
     }
 
+    /// Empty window. The values pushed are gains (at most 1), so a previous block of 1.0s
+    /// leaves every minimum to the values actually pushed.
     fn reset(&mut self) {
-        self.head = 0;
-        self.len = 0;
+        self.suffix.fill(1.0);
+        self.prefix = f32::INFINITY;
+        self.pos = 0;
     }
 
     #[inline]
-    fn push(&mut self, n: u64, v: f32) -> f32 {
-        let cap = self.index.len();
-        // Values at least as large as the new one can never be the minimum again.
-        while self.len > 0 {
-            let back = (self.head + self.len - 1) % cap;
-            if self.value[back] >= v {
-                self.len -= 1;
-            } else {
-                break;
+    fn push(&mut self, v: f32) -> f32 {
+        let pos = self.pos;
+        self.block[pos] = v;
+        self.prefix = if v < self.prefix { v } else { self.prefix };
+        // The window's older part is the previous block from `pos + 1` on (`suffix[window]`
+        // is 1.0: when the block is full the window is exactly the block).
+        let older = self.suffix[pos + 1];
+        let min = if older < self.prefix {
+            older
+        } else {
+            self.prefix
+        };
+        self.pos += 1;
+        if self.pos == self.window {
+            let mut m = f32::INFINITY;
+            for k in (0..self.window).rev() {
+                m = if self.block[k] < m { self.block[k] } else { m };
+                self.suffix[k] = m;
             }
+            self.suffix[self.window] = 1.0;
+            self.prefix = f32::INFINITY;
+            self.pos = 0;
         }
-        let slot = (self.head + self.len) % cap;
-        self.index[slot] = n;
-        self.value[slot] = v;
-        self.len += 1;
-        // Drop what has left the window.
-        while n - self.index[self.head] >= self.window {
-            self.head = (self.head + 1) % cap;
-            self.len -= 1;
-        }
-        self.value[self.head]
+        min
     }
 }
 
 /// Moving average over the last `len` values. The running sum is rebuilt from the ring once
-/// per lap so rounding never accumulates, and a run of 1.0s averages to exactly 1.0.
+/// per lap so rounding never accumulates, and a run of 1.0s averages to exactly 1.0 (the sum
+/// of f32 values is exact in f64 at these lengths, and the product with `1/len` is within an
+/// f64 ulp of the value, which rounds back to it in f32).
 #[derive(Debug, Clone)]
 struct MovingAverage {
     ring: Vec<f32>,
     len: usize,
+    inv_len: f64,
     pos: usize,
     sum: f64,
 }
@@ -106,6 +120,7 @@ impl MovingAverage {
         Self {
             ring: vec![1.0; capacity],
             len: 1,
+            inv_len: 1.0,
             pos: 0,
             sum: 1.0,
         }
@@ -113,6 +128,7 @@ impl MovingAverage {
 
     fn configure(&mut self, len: usize) {
         self.len = len.clamp(1, self.ring.len());
+        self.inv_len = 1.0 / self.len as f64;
         self.reset();
     }
 
@@ -136,7 +152,7 @@ impl MovingAverage {
             self.pos = 0;
             self.sum = self.ring[..self.len].iter().map(|&x| x as f64).sum();
         }
-        (self.sum / self.len as f64) as f32
+        (self.sum * self.inv_len) as f32
     }
 }
 
@@ -159,16 +175,28 @@ pub fn latency_for(lookahead: usize) -> usize {
     TruePeakDetector::delay() + lookahead + GUARD_SAMPLES - 1
 }
 
+/// Frames the limiter measures and computes gains for in one pass; longer blocks go in
+/// pieces of this size (the result does not depend on it).
+const PASS_FRAMES: usize = 256;
+
 #[derive(Debug, Clone)]
 pub struct TruePeakLimiter {
     sample_rate: f32,
     detector: TruePeakDetector,
     hold: SlidingMin,
     smooth: MovingAverage,
-    /// Per channel, the input history: the output reads it `latency` back, the detector
-    /// `max_lookahead - lookahead` back, and a look-ahead change replays it.
+    /// Per channel, the input, oldest first; `write` is where the next frame goes. The last
+    /// `keep` frames are always there: the output reads `latency` back, the detector
+    /// `max_lookahead - lookahead` back (and its window further), and a look-ahead change
+    /// replays all of them. When the buffer is full they move back to its start.
     history: Vec<Vec<f32>>,
-    pos: usize,
+    /// Per input frame, the true peak of the interval that ends at it (0 where the detector
+    /// skipped an interval that could not matter), aligned with `history`.
+    peaks: Vec<f32>,
+    write: usize,
+    keep: usize,
+    /// The gains of one pass.
+    gains: Vec<f32>,
     max_lookahead: usize,
     latency: usize,
     lookahead: usize,
@@ -181,9 +209,9 @@ pub struct TruePeakLimiter {
     auto_release: bool,
     release_ms: f32,
     envelope: f32,
+    /// The gain applied to the last output frame.
     gain: f32,
     threshold: f32,
-    clock: u64,
 }
 
 impl TruePeakLimiter {
@@ -192,14 +220,19 @@ impl TruePeakLimiter {
         let max_lookahead = ms_to_samples(LOOKAHEAD_MS.max, sample_rate);
         let latency = latency_for(max_lookahead);
         // Enough history to replay every sample that can still influence a future output.
-        let capacity = latency + max_lookahead + 2 * GUARD_SAMPLES + TAPS_PER_PHASE + 2;
+        let keep = latency + max_lookahead + 2 * GUARD_SAMPLES + TAPS_PER_PHASE + 2;
+        // Room for several passes before the history has to move back.
+        let len = keep + 8 * PASS_FRAMES;
         let mut limiter = Self {
             sample_rate,
-            detector: TruePeakDetector::new(sample_rate, channels),
+            detector: TruePeakDetector::new(sample_rate),
             hold: SlidingMin::with_capacity(max_lookahead + 2 * GUARD_SAMPLES + 1),
             smooth: MovingAverage::with_capacity(max_lookahead),
-            history: vec![vec![0.0; capacity]; channels.max(1)],
-            pos: 0,
+            history: vec![vec![0.0; len]; channels.max(1)],
+            peaks: vec![0.0; len],
+            write: keep,
+            keep,
+            gains: vec![1.0; PASS_FRAMES],
             max_lookahead,
             latency,
             lookahead: 0,
@@ -212,7 +245,6 @@ impl TruePeakLimiter {
             envelope: 1.0,
             gain: 1.0,
             threshold: 1.0,
-            clock: 0,
         };
         limiter.configure(&LimiterSettings::default());
         limiter.reset();
@@ -245,20 +277,24 @@ impl TruePeakLimiter {
         for h in &mut self.history {
             h.fill(0.0);
         }
-        self.pos = 0;
+        self.peaks.fill(0.0);
+        self.write = self.keep;
         self.envelope = 1.0;
         self.gain = 1.0;
         self.restart_gain_computer();
     }
 
     fn restart_gain_computer(&mut self) {
-        self.detector.reset();
         self.hold.configure(self.lookahead + 2 * GUARD_SAMPLES);
         self.smooth.configure(self.lookahead);
         self.smooth.fill(self.gain);
         self.envelope = self.gain;
         self.sustained_envelope = self.gain;
-        self.clock = 0;
+    }
+
+    /// How many frames the detector runs behind the newest input.
+    fn tap(&self) -> usize {
+        self.max_lookahead - self.lookahead
     }
 
     /// Re-runs the gain computer over the stored input, as if the current look-ahead had been
@@ -266,41 +302,54 @@ impl TruePeakLimiter {
     /// one pass over ~2 look-aheads of audio; allocation-free.
     fn replay(&mut self) {
         self.restart_gain_computer();
-        let capacity = self.history[0].len();
-        let tap = self.max_lookahead - self.lookahead;
-        // Oldest stored sample first, up to the detector's current tap.
-        let count = capacity - 1 - tap;
-        for k in (0..count).rev() {
-            let back = tap + k;
-            let idx = (self.pos + capacity - 1 - back) % capacity;
-            self.step_gain(|h: &Vec<f32>| h[idx]);
+        // Every stored detector position with a whole window, up to the detector's new tap.
+        let first = self.write - self.keep + TruePeakDetector::history();
+        let end = self.write - self.tap();
+        let mut at = first;
+        while at < end {
+            let n = (end - at).min(PASS_FRAMES);
+            // Everything exactly: the threshold may have moved since these were measured, and
+            // the output meter still reads the ones not yet out.
+            self.detect(at, n, 0.0);
+            for i in 0..n {
+                let peak = self.peaks[at + i - TruePeakDetector::delay()];
+                self.step_gain(peak);
+            }
+            at += n;
         }
     }
 
-    /// Advances the gain computer by one detector frame and returns the gain for the output.
-    #[inline]
-    fn step_gain(&mut self, frame: impl Fn(&Vec<f32>) -> f32) -> f32 {
-        let mut peak = 0.0f32;
-        for c in 0..self.history.len() {
-            let x = frame(&self.history[c]);
-            peak = peak.max(self.detector.push(c, x));
+    /// Measures detector positions `at..at + n` (history indices of each window's newest
+    /// sample) into `peaks`, skipping intervals that provably stay at or under `skip`.
+    fn detect(&mut self, at: usize, n: usize, skip: f32) {
+        let delay = TruePeakDetector::delay();
+        let peaks = &mut self.peaks[at - delay..at - delay + n];
+        peaks.fill(0.0);
+        let window = at - TruePeakDetector::history();
+        for h in &self.history {
+            self.detector
+                .measure(&h[window..at + n], peaks, skip);
         }
-        self.detector.advance();
+    }
+
+    /// Advances the gain computer by one detector position with that position's peak and
+    /// returns the gain for the output.
+    #[inline]
+    fn step_gain(&mut self, peak: f32) -> f32 {
         let required = if peak > self.threshold {
             self.threshold / peak
         } else {
             1.0
         };
-        let held = self.hold.push(self.clock, required);
-        self.clock += 1;
-        let release = if self.auto_release {
-            self.auto_release_coeff()
-        } else {
-            self.release_coeff
-        };
+        let held = self.hold.push(required);
         self.envelope = if held <= self.envelope {
             held
         } else {
+            let release = if self.auto_release {
+                self.auto_release_coeff()
+            } else {
+                self.release_coeff
+            };
             let e = held - flush(held - self.envelope) * release;
             // Land exactly on the held value so an idle limiter is exactly unity gain.
             if held - e < 1e-7 {
@@ -349,32 +398,82 @@ impl TruePeakLimiter {
     /// shift). Channels beyond those prepared for pass through untouched. Returns the smallest
     /// gain applied in the block (1.0: no limiting).
     pub fn process(&mut self, channels: &mut [&mut [f32]], settings: &LimiterSettings) -> f32 {
+        self.process_metered(channels, settings, None)
+    }
+
+    /// [`Self::process`], also measuring the output's true peak from the detector's own
+    /// readings (no second oversampling pass): `meter.0[i]` gets the true peak of the output
+    /// interval that ends at frame `i` (the input interval's peak times the larger of the
+    /// gains at its two ends; the gain is flat around every peak it limits, see
+    /// [`GUARD_SAMPLES`]). Intervals whose peak is provably at or under `meter.1` may read 0:
+    /// pass the largest reading so far, so a running maximum stays exact.
+    pub fn process_metered(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        settings: &LimiterSettings,
+        mut meter: Option<(&mut [f32], f32)>,
+    ) -> f32 {
         self.configure(settings);
         let frames = channels.first().map_or(0, |c| c.len());
         let n_ch = channels.len().min(self.history.len());
-        let capacity = self.history[0].len();
-        let tap = self.max_lookahead - self.lookahead;
+        let floor = meter.as_ref().map_or(f32::INFINITY, |m| m.1);
         let mut min_gain = 1.0f32;
-        for i in 0..frames {
-            for (h, ch) in self.history.iter_mut().zip(channels.iter()).take(n_ch) {
-                h[self.pos] = ch[i];
+        let mut start = 0;
+        while start < frames {
+            let n = (frames - start).min(PASS_FRAMES);
+            if self.write + n > self.peaks.len() {
+                self.move_history_back();
             }
-            // A mono block on a stereo limiter: the unused channel reads silence.
-            for h in self.history.iter_mut().skip(n_ch) {
-                h[self.pos] = 0.0;
+            let write = self.write;
+            for (c, h) in self.history.iter_mut().enumerate() {
+                let new = &mut h[write..write + n];
+                match channels.get(c).filter(|_| c < n_ch) {
+                    Some(ch) => new.copy_from_slice(&ch[start..start + n]),
+                    // A mono block on a stereo limiter: the unused channel reads silence.
+                    None => new.fill(0.0),
+                }
             }
-            let newest = self.pos;
-            self.pos = (self.pos + 1) % capacity;
-            let detect_at = (newest + capacity - tap) % capacity;
-            let gain = self.step_gain(|h: &Vec<f32>| h[detect_at]);
-            self.gain = gain;
-            min_gain = min_gain.min(gain);
-            let out_at = (newest + capacity - self.latency) % capacity;
+            // The newest input is at `write + i`; the detector's window ends `tap` frames
+            // before it, and the output leaves `latency` frames after it came in.
+            let at = write - self.tap();
+            self.detect(at, n, self.threshold.min(floor));
+            let delay = TruePeakDetector::delay();
+            for i in 0..n {
+                let peak = self.peaks[at + i - delay];
+                self.gains[i] = self.step_gain(peak);
+            }
+            let gains = &self.gains[..n];
+            min_gain = gains.iter().fold(min_gain, |m, &g| m.min(g));
+            let out_at = write - self.latency;
             for (h, ch) in self.history.iter().zip(channels.iter_mut()).take(n_ch) {
-                ch[i] = h[out_at] * gain;
+                let out = &mut ch[start..start + n];
+                for ((o, &x), &g) in out.iter_mut().zip(&h[out_at..out_at + n]).zip(gains) {
+                    *o = x * g;
+                }
             }
+            if let Some((true_peak, _)) = &mut meter {
+                let mut before = self.gain;
+                let tp = &mut true_peak[start..start + n];
+                for ((t, &p), &g) in tp.iter_mut().zip(&self.peaks[out_at..]).zip(gains) {
+                    *t = p * if g > before { g } else { before };
+                    before = g;
+                }
+            }
+            self.gain = gains[n - 1];
+            self.write += n;
+            start += n;
         }
         min_gain
+    }
+
+    /// Moves the last `keep` frames of history (and their peaks) to the start of the buffers.
+    fn move_history_back(&mut self) {
+        let from = self.write - self.keep;
+        for h in &mut self.history {
+            h.copy_within(from..self.write, 0);
+        }
+        self.peaks.copy_within(from..self.write, 0);
+        self.write = self.keep;
     }
 }
 
@@ -386,10 +485,27 @@ mod tests {
     fn sliding_min_tracks_the_window() {
         let mut m = SlidingMin::with_capacity(8);
         m.configure(3);
-        let xs = [5.0, 3.0, 4.0, 6.0, 7.0, 1.0, 8.0, 9.0, 9.0];
-        let want = [5.0, 3.0, 3.0, 3.0, 4.0, 1.0, 1.0, 1.0, 8.0];
+        let xs = [0.5, 0.3, 0.4, 0.6, 0.7, 0.1, 0.8, 0.9, 0.9];
+        let want = [0.5, 0.3, 0.3, 0.3, 0.4, 0.1, 0.1, 0.1, 0.8];
         for (n, (&x, &w)) in xs.iter().zip(want.iter()).enumerate() {
-            assert_eq!(m.push(n as u64, x), w, "at {n}");
+            assert_eq!(m.push(x), w, "at {n}");
+        }
+        // Against the definition, for every window length, with a restart in between.
+        let mut seed = 1u32;
+        let xs: Vec<f32> = (0..500)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (seed >> 8) as f32 / (1u32 << 24) as f32
+            })
+            .collect();
+        for window in 1..=8 {
+            m.configure(window);
+            for (n, &x) in xs.iter().enumerate() {
+                let want = xs[n.saturating_sub(window - 1)..=n]
+                    .iter()
+                    .fold(1.0f32, |a, &b| a.min(b));
+                assert_eq!(m.push(x), want, "window {window}, at {n}");
+            }
         }
     }
 
