@@ -56,10 +56,10 @@ impl MatchedBypass {
     pub fn push_dry(&mut self, channels: &[&mut [f32]]) {
         let frames = channels.first().map_or(0, |c| c.len());
         for (ring, ch) in self.rings.iter_mut().zip(channels) {
-            let cap = ring.len();
-            for (i, &x) in ch.iter().enumerate() {
-                ring[(self.pos + i) % cap] = x;
-            }
+            // At most two runs: up to the end of the ring, then from its start.
+            let first = frames.min(ring.len() - self.pos);
+            ring[self.pos..self.pos + first].copy_from_slice(&ch[..first]);
+            ring[..frames - first].copy_from_slice(&ch[first..]);
         }
         self.pos = (self.pos + frames) % self.rings.first().map_or(1, |r| r.len());
     }
@@ -79,9 +79,7 @@ impl MatchedBypass {
             .set_target(super::units::db_to_gain(match_db));
         if self.mix == 0.0 && target_mix == 0.0 {
             // Not bypassed and not fading: keep the gain glide going, touch nothing.
-            for _ in 0..frames {
-                self.match_gain.next(target_gain);
-            }
+            self.match_gain.advance(frames, target_gain);
             return;
         }
         let cap = self.rings.first().map_or(1, |r| r.len());

@@ -16,7 +16,6 @@
 //! output sample within ±M of a peak is scaled by at most that peak's required gain (the
 //! proof is in `latency_for`). So the limiter is exact by construction, not by tuning.
 
-use super::sanitize::flush;
 use super::settings::LimiterSettings;
 use super::settings::{AUTO_RELEASE_SLOW_MS, LOOKAHEAD_MS};
 use super::true_peak::{TruePeakDetector, TAPS_PER_PHASE};
@@ -34,6 +33,11 @@ pub const CEILING_MARGIN_DB: f32 = 0.1;
 
 /// How far back the automatic release looks to judge whether limiting is sustained.
 pub const SUSTAIN_WINDOW_MS: f32 = 400.0;
+
+/// The automatic release coefficient is recomputed every this many frames (0.33 ms at 48 kHz):
+/// it follows a 400 ms average, so nothing faster is needed, and computing it every frame put
+/// a division and four multiplies in the path from one frame's envelope to the next.
+const RELEASE_UPDATE_FRAMES: u32 = 16;
 
 /// Sliding-window minimum over the last `window` values, by van Herk / Gil-Werman: the
 /// stream is cut into blocks of `window` values, and the minimum over a window is the minimum
@@ -208,6 +212,9 @@ pub struct TruePeakLimiter {
     sustained_envelope: f32,
     auto_release: bool,
     release_ms: f32,
+    /// The automatic release coefficient in use, and frames until it is recomputed.
+    auto_release_now: f32,
+    until_release_update: u32,
     envelope: f32,
     /// The gain applied to the last output frame.
     gain: f32,
@@ -242,6 +249,8 @@ impl TruePeakLimiter {
             sustained_envelope: 1.0,
             auto_release: true,
             release_ms: f32::NAN,
+            auto_release_now: 0.0,
+            until_release_update: 0,
             envelope: 1.0,
             gain: 1.0,
             threshold: 1.0,
@@ -290,6 +299,7 @@ impl TruePeakLimiter {
         self.smooth.fill(self.gain);
         self.envelope = self.gain;
         self.sustained_envelope = self.gain;
+        self.until_release_update = 0;
     }
 
     /// How many frames the detector runs behind the newest input.
@@ -342,20 +352,26 @@ impl TruePeakLimiter {
             1.0
         };
         let held = self.hold.push(required);
+        if self.until_release_update == 0 {
+            self.auto_release_now = self.auto_release_coeff();
+            self.until_release_update = RELEASE_UPDATE_FRAMES;
+        }
+        self.until_release_update -= 1;
+        let release = if self.auto_release {
+            self.auto_release_now
+        } else {
+            self.release_coeff
+        };
         self.envelope = if held <= self.envelope {
             held
         } else {
-            let release = if self.auto_release {
-                self.auto_release_coeff()
-            } else {
-                self.release_coeff
-            };
-            let e = held - flush(held - self.envelope) * release;
-            // Land exactly on the held value so an idle limiter is exactly unity gain.
-            if held - e < 1e-7 {
+            let step = (held - self.envelope) * release;
+            // Land exactly on the held value so an idle limiter is exactly unity gain (and the
+            // distance never decays into subnormal numbers).
+            if step < 1e-7 {
                 held
             } else {
-                e
+                held - step
             }
         };
         self.sustained_envelope =

@@ -68,6 +68,18 @@ impl SmoothedGain {
         self.current
     }
 
+    /// Moves the glide on by `frames` frames, as that many calls to `next` would; once the
+    /// gain has landed on `target` the rest are free.
+    #[inline]
+    pub fn advance(&mut self, frames: usize, target: f32) {
+        for _ in 0..frames {
+            if self.is_settled_at(target) {
+                return;
+            }
+            self.next(target);
+        }
+    }
+
     pub fn is_settled_at(&self, target: f32) -> bool {
         self.current == target && self.target == target
     }
