@@ -15,6 +15,7 @@ use super::sanitize::{flush_slice, sanitize};
 use super::settings::ChainSettings;
 use super::smoothed_gain::SmoothedGain;
 use super::stereo::{correlation, StereoStage};
+use super::true_peak::max_abs;
 use super::units::{db_to_gain, gain_to_db};
 
 /// Lathe handles mono and stereo; further channels pass through untouched.
@@ -41,6 +42,8 @@ pub struct Chain {
     bypass: MatchedBypass,
     input_loudness: Option<LoudnessMeter>,
     output_loudness: Option<LoudnessMeter>,
+    /// Per frame of a chunk, the output's true peak as the limiter's detector read it.
+    output_true_peak: Vec<f32>,
     metering: bool,
 }
 
@@ -67,6 +70,7 @@ impl Chain {
             bypass: MatchedBypass::new(48_000.0, MAX_CHANNELS, 0, CHUNK_FRAMES),
             input_loudness: None,
             output_loudness: None,
+            output_true_peak: vec![0.0; CHUNK_FRAMES],
             metering: true,
         };
         chain.prepare(48_000.0, 512);
@@ -92,10 +96,11 @@ impl Chain {
             self.latency_samples(),
             CHUNK_FRAMES,
         );
+        // The output's true peak comes from the limiter's detector (see `process_chunk`).
         (self.input_loudness, self.output_loudness) = if self.metering {
             (
                 LoudnessMeter::new(sample_rate),
-                LoudnessMeter::new(sample_rate),
+                LoudnessMeter::without_true_peak(sample_rate),
             )
         } else {
             (None, None)
@@ -264,7 +269,23 @@ impl Chain {
             let drive_db = s.limiter.drive_db + s.target.learned_gain_db;
             self.drive.apply(channels, db_to_gain(drive_db));
         }
-        let min_gain = self.limiter.process(channels, &s.limiter);
+        let output_gain = db_to_gain(s.output.gain_db);
+        let min_gain = match &mut self.output_loudness {
+            None => self.limiter.process(channels, &s.limiter),
+            Some(meter) => {
+                // The output meter's true peak, without a second oversampling pass: the
+                // limiter's detector reads the peak of every interval it sees and scales it by
+                // the gain it applies. Intervals that cannot beat the largest reading so far
+                // may be skipped (the output gain never exceeds 0 dB).
+                let frames = channels.first().map_or(0, |c| c.len());
+                let floor = meter.true_peak();
+                self.limiter.process_metered(
+                    channels,
+                    &s.limiter,
+                    Some((&mut self.output_true_peak[..frames], floor)),
+                )
+            }
+        };
         if learning {
             let aim = Aim {
                 target_lufs: s.target.target_lufs(),
@@ -274,7 +295,22 @@ impl Chain {
             };
             self.learner.observe(channels, &aim, &s.limiter);
         }
-        self.output.apply(channels, db_to_gain(s.output.gain_db));
+        let Some(meter) = &mut self.output_loudness else {
+            self.output.apply(channels, output_gain);
+            return min_gain;
+        };
+        // The peaks ride through the output gain as one more channel, so they get exactly the
+        // audio's gain, frame by frame.
+        let frames = channels.first().map_or(0, |c| c.len());
+        let true_peak = &mut self.output_true_peak[..frames];
+        let mut with_peaks = [&mut [][..], &mut [][..], &mut [][..]];
+        let n = channels.len();
+        for (dst, ch) in with_peaks.iter_mut().zip(channels.iter_mut()) {
+            *dst = &mut **ch;
+        }
+        with_peaks[n] = true_peak;
+        self.output.apply(&mut with_peaks[..=n], output_gain);
+        meter.note_true_peak(max_abs(&self.output_true_peak[..frames]));
         min_gain
     }
 }

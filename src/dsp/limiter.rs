@@ -337,8 +337,7 @@ impl TruePeakLimiter {
         peaks.fill(0.0);
         let window = at - TruePeakDetector::history();
         for h in &self.history {
-            self.detector
-                .measure(&h[window..at + n], peaks, skip);
+            self.detector.measure(&h[window..at + n], peaks, skip);
         }
     }
 

@@ -312,7 +312,10 @@ impl TruePeakDetector {
         for b in &self.branches {
             let len = HALF - b.first;
             let mut e = 0.0f32;
-            for (c, s) in self.even[b.start..b.start + len].iter().zip(&sum[b.first..]) {
+            for (c, s) in self.even[b.start..b.start + len]
+                .iter()
+                .zip(&sum[b.first..])
+            {
                 e = e + c * s;
             }
             if b.centre {
@@ -320,7 +323,10 @@ impl TruePeakDetector {
                 continue;
             }
             let mut o = 0.0f32;
-            for (c, d) in self.odd[b.start..b.start + len].iter().zip(&diff[b.first..]) {
+            for (c, d) in self.odd[b.start..b.start + len]
+                .iter()
+                .zip(&diff[b.first..])
+            {
                 o = o + c * d;
             }
             peak = max(peak, max((e + o).abs(), (e - o).abs()));
@@ -440,7 +446,10 @@ mod avx {
             let len = HALF - b.first;
             let terms = &sum[2 * b.first..2 * HALF];
             let mut e = [_mm256_setzero_ps(); 2];
-            for (&c, s) in d.even[b.start..b.start + len].iter().zip(terms.chunks_exact(2)) {
+            for (&c, s) in d.even[b.start..b.start + len]
+                .iter()
+                .zip(terms.chunks_exact(2))
+            {
                 let c = _mm256_set1_ps(c);
                 e[0] = _mm256_add_ps(e[0], _mm256_mul_ps(c, s[0]));
                 e[1] = _mm256_add_ps(e[1], _mm256_mul_ps(c, s[1]));
@@ -453,7 +462,10 @@ mod avx {
             }
             let terms = &diff[2 * b.first..2 * HALF];
             let mut o = [_mm256_setzero_ps(); 2];
-            for (&c, t) in d.odd[b.start..b.start + len].iter().zip(terms.chunks_exact(2)) {
+            for (&c, t) in d.odd[b.start..b.start + len]
+                .iter()
+                .zip(terms.chunks_exact(2))
+            {
                 let c = _mm256_set1_ps(c);
                 o[0] = _mm256_add_ps(o[0], _mm256_mul_ps(c, t[0]));
                 o[1] = _mm256_add_ps(o[1], _mm256_mul_ps(c, t[1]));
@@ -551,8 +563,7 @@ impl TruePeakMeter {
                     None => new.fill(0.0),
                 }
                 // Only readings above the running maximum can change it.
-                self.detector
-                    .measure(&buf[..history + n], peaks, self.peak);
+                self.detector.measure(&buf[..history + n], peaks, self.peak);
                 buf.copy_within(n..n + history, 0);
             }
             self.peak = peaks.iter().fold(self.peak, |m, &p| m.max(p));
@@ -706,7 +717,10 @@ mod tests {
             d.measure(&x, &mut fast, 0.0);
             for (i, &p) in fast.iter().enumerate() {
                 let want = direct_peak(rate, &x[i..i + TAPS_PER_PHASE]);
-                assert!((p as f64 - want).abs() <= 1e-5 * want.max(1.0), "{rate}: {i}");
+                assert!(
+                    (p as f64 - want).abs() <= 1e-5 * want.max(1.0),
+                    "{rate}: {i}"
+                );
             }
         }
     }
@@ -723,7 +737,10 @@ mod tests {
             d.measure(&x, &mut some, level);
             for (i, (&a, &s)) in all.iter().zip(&some).enumerate() {
                 // Either measured exactly, or skipped because it stays at or under the level.
-                assert!(s == a || (s == 0.0 && a <= level), "{level}: {i}: {a} vs {s}");
+                assert!(
+                    s == a || (s == 0.0 && a <= level),
+                    "{level}: {i}: {a} vs {s}"
+                );
             }
         }
         // And the bound holds: no reading above bound_gain times its window's largest sample.
