@@ -3,14 +3,14 @@
 //! ITU-R BS.1770-4 Annex 2 estimates the true peak of a signal by oversampling it (4x at
 //! 48 kHz) and taking the largest magnitude. A limiter that only looks at the samples lets the
 //! reconstructed waveform overshoot its ceiling by several dB on bright material, so Lathe's
-//! limiter looks at an oversampled signal instead. The ratio scales with the rate as Annex 2
-//! suggests (the higher the rate, the less room between samples): 8x up to 48 kHz, 4x above.
-//! (At 176.4 and 192 kHz a 2x grid reads EBU Tech 3341 cases 21 and 23 0.46 dB low, outside
-//! the Tech 3341 tolerance; 4x reads them within it.)
+//! limiter looks at an oversampled signal instead: 8x up to 96 kHz, 4x above, where content
+//! near Nyquist is rare (at 176.4 and 192 kHz a 2x grid reads EBU Tech 3341 cases 21 and 23
+//! 0.46 dB low, outside the Tech 3341 tolerance; 4x reads them within it).
 //!
-//! The interpolators are polyphase windowed sincs, evaluated only at the phases between
-//! samples: phase 0 is the sample itself, which is taken as is. Several kernels run side by
-//! side and the largest reading wins (see `METER_KERNEL_TAPS` for why).
+//! The limiter's detector takes the largest reading of three interpolators (see
+//! [`TruePeakDetector::new`]); the meters' ([`TruePeakDetector::for_meter`]) is the one
+//! BS.1770-4 Annex 2 sketches. The interpolators are polyphase windowed sincs, evaluated only
+//! at the phases between samples: phase 0 is the sample itself, which is taken as is.
 //!
 //! Speed: the detector is a pure function of the input, so it measures a whole run of
 //! positions at once ([`TruePeakDetector::measure`]), vectorised across consecutive positions
@@ -22,10 +22,14 @@
 use super::sanitize::flush;
 
 /// Window length, in input samples, the detector looks at for one interpolated point.
-pub const TAPS_PER_PHASE: usize = 32;
-/// Kaiser β of the accurate kernel: 32 taps with β = 7 keep the interpolated amplitude of a
-/// sine within ~0.05 dB of the ideal up to 20 kHz at 44.1 kHz (see the tests).
-const KAISER_BETA: f64 = 7.0;
+pub const TAPS_PER_PHASE: usize = 128;
+/// Kaiser β of the accurate kernel. With 128 taps (±64 samples) and β = 8 it is the
+/// reconstruction filter of a good DAC: flat within 0.001 dB to 0.46 fs (20.3 kHz at
+/// 44.1 kHz), -6 dB at Nyquist. Shorter kernels droop sooner and read transients with energy
+/// near Nyquist (the aliased harmonics of a naive square wave, the cut-off end of a 20 kHz
+/// tone, clicks in noise) up to 0.5 dB lower than such a DAC reconstructs them; we measured
+/// 0.48 dB with the 32-tap kernel Lathe used before (tests/limiter_ceiling.rs).
+const KAISER_BETA: f64 = 8.0;
 /// The meter kernel: BS.1770-4 Annex 2 only sketches the interpolator, and the common meters
 /// (libebur128 and the ebur128 crate) use a 48-tap Hann-windowed sinc at 4x below 96 kHz and
 /// at 2x below 192 kHz. Such a short kernel leaks images above Nyquist and reads transients
@@ -34,15 +38,17 @@ const KAISER_BETA: f64 = 7.0;
 /// they see, so the detector also evaluates that kernel, at exactly the meters' points (k/4
 /// or k/2 of a sample, which our grid holds), so it never reads lower than they do.
 const METER_KERNEL_TAPS: usize = 48;
+/// The verification kernel: scipy's `resample_poly` as independent 16x checks use it
+/// (Kaiser β = 12 over ±10 samples) leaks differently again.
 const VERIFY_KERNEL_TAPS: usize = 20;
 const VERIFY_KERNEL_BETA: f64 = 12.0;
 
 /// Positions measured together: two 256-bit registers of f32.
 const LANES: usize = 16;
 
-/// Oversampling factor for a sample rate.
+/// The limiter's oversampling factor for a sample rate.
 pub fn oversampling_for(sample_rate: f32) -> usize {
-    if sample_rate <= 50_000.0 {
+    if sample_rate <= 100_000.0 {
         8
     } else {
         4
@@ -58,6 +64,21 @@ fn meter_factor(sample_rate: f32) -> usize {
     } else {
         1
     }
+}
+
+fn kaiser(beta: f64) -> impl Fn(f64) -> f64 {
+    let i0_beta = bessel_i0(beta);
+    move |r: f64| {
+        if r.abs() >= 1.0 {
+            0.0
+        } else {
+            bessel_i0(beta * (1.0 - r * r).sqrt()) / i0_beta
+        }
+    }
+}
+
+fn hann(r: f64) -> f64 {
+    0.5 * (1.0 + (std::f64::consts::PI * r).cos())
 }
 
 /// Zeroth-order modified Bessel function of the first kind, by its power series
@@ -84,104 +105,141 @@ fn sinc(x: f64) -> f64 {
     }
 }
 
-/// A mirrored pair of interpolated points. All kernels are centred on the gap between window
-/// slots `HALF - 1` and `HALF`, and the kernel of phase `F - p` is that of phase `p` reversed.
-/// With `S_k = x_k + x_{31-k}` and `D_k = x_k - x_{31-k}` (shared by every kernel and phase),
-/// the point at phase `p` is `E + O` and the one at `F - p` is `E - O`, where
-/// `E = Σ even_k·S_k` and `O = Σ odd_k·D_k` over the kernel's half: half the multiplies of
-/// two plain dot products. The centre phase (p = F/2) is its own mirror: `O = 0`.
-#[derive(Debug, Clone, Copy)]
-struct PairBranch {
-    /// Index of the first coefficient in `even` (and `odd`, unless `centre`).
-    start: usize,
-    /// First symmetric slot `k` the kernel reaches (`HALF - taps/2`).
-    first: usize,
-    centre: bool,
-}
-
 /// Half the window: the symmetric slots `k` run over `0..HALF`.
 const HALF: usize = TAPS_PER_PHASE / 2;
+
+/// One kernel's points between two samples, computed in one pass over the window. Every
+/// kernel is centred on the gap between window slots `HALF - 1` and `HALF`, and its phase
+/// `F - p` is its phase `p` reversed. With `S_k = x_k + x_{T-1-k}` and `D_k = x_k - x_{T-1-k}`,
+/// the point at phase `p` is `E_p + O_p` and the one at `F - p` is `E_p - O_p`, where
+/// `E_p = Σ even_p[k]·S_k` and `O_p = Σ odd_p[k]·D_k` over the kernel's half of the window:
+/// half the multiplies of two plain dot products. The centre phase (p = F/2) is its own
+/// mirror and has no odd part.
+#[derive(Debug, Clone)]
+struct KernelGroup {
+    /// First symmetric slot the kernel reaches (`HALF - taps/2`).
+    first: usize,
+    /// Mirrored pairs of phases besides the centre phase.
+    pairs: usize,
+    /// Per slot from `first`: the centre's even coefficient, then each pair's even and odd.
+    coeffs: Vec<f32>,
+}
+
+impl KernelGroup {
+    fn stride(&self) -> usize {
+        1 + 2 * self.pairs
+    }
+}
 
 /// The interpolation kernels for one sample rate. It holds no signal: [`Self::measure`] reads
 /// the history it is given, so one detector serves any number of channels.
 #[derive(Debug, Clone)]
 pub struct TruePeakDetector {
     factor: usize,
-    even: Vec<f32>,
-    odd: Vec<f32>,
-    branches: Vec<PairBranch>,
+    groups: Vec<KernelGroup>,
+    /// The first symmetric slot any kernel reaches.
+    first_slot: usize,
     bound_gain: f32,
     avx: bool,
 }
 
+/// One interpolator: `taps` coefficients shaped by `window`, evaluated at every `step`-th
+/// phase of the detector's grid.
+struct Kernel<'a> {
+    taps: usize,
+    step: usize,
+    window: &'a dyn Fn(f64) -> f64,
+}
+
 impl TruePeakDetector {
+    /// The limiter's detector: the largest reading of the accurate kernel (a DAC's
+    /// reconstruction), the verification meters' kernel and the loudness meters' kernel at the
+    /// loudness meters' own points, on an 8x grid (4x above 100 kHz).
     pub fn new(sample_rate: f32) -> Self {
         let factor = oversampling_for(sample_rate);
-        let mut even = Vec::new();
-        let mut odd = Vec::new();
-        let mut branches = Vec::new();
+        let accurate = kaiser(KAISER_BETA);
+        let verify = kaiser(VERIFY_KERNEL_BETA);
+        let meter = meter_factor(sample_rate);
+        let mut kernels = vec![
+            Kernel {
+                taps: TAPS_PER_PHASE,
+                step: 1,
+                window: &accurate,
+            },
+            Kernel {
+                taps: VERIFY_KERNEL_TAPS,
+                step: 1,
+                window: &verify,
+            },
+        ];
+        if meter > 1 {
+            kernels.push(Kernel {
+                taps: METER_KERNEL_TAPS / meter,
+                step: factor / meter,
+                window: &hann,
+            });
+        }
+        Self::build(factor, &kernels)
+    }
+
+    /// A meter's detector, per BS.1770-4 Annex 2 as libebur128 reads it: the 48-tap
+    /// Hann-windowed sinc at 4x, here at every rate (libebur128 drops to 2x from 96 kHz and to
+    /// none from 192 kHz, and misses EBU Tech 3341 there).
+    pub fn for_meter(_sample_rate: f32) -> Self {
+        Self::build(
+            4,
+            &[Kernel {
+                taps: METER_KERNEL_TAPS / 4,
+                step: 1,
+                window: &hann,
+            }],
+        )
+    }
+
+    fn build(factor: usize, kernels: &[Kernel]) -> Self {
         let mut bound_gain = 1.0f64;
-        // The interpolated point lies between window slots HALF - 1 and HALF; a kernel of
-        // `taps` taps covers the slots centred on that gap. `step` picks every step-th phase;
-        // phases past the centre are the mirrors of those before it.
-        let mut add_kernel = |taps: usize, step: usize, window: &dyn Fn(f64) -> f64| {
-            let half = taps / 2;
-            for phase in (step..=factor / 2).step_by(step) {
-                let frac = phase as f64 / factor as f64;
-                // Distance from the sample in kernel slot j to the interpolated point.
-                let c: Vec<f64> = (0..taps)
+        let mut groups = Vec::new();
+        for k in kernels {
+            assert!(
+                (factor / 2) % k.step == 0,
+                "every kernel has a centre phase"
+            );
+            let half = k.taps / 2;
+            // Coefficients of phase p, for kernel slots 0..taps: slot j lies at distance
+            // `half - 1 - j + p/F` from the interpolated point.
+            let phase = |p: usize| -> Vec<f64> {
+                let frac = p as f64 / factor as f64;
+                (0..k.taps)
                     .map(|j| {
                         let tau = half as f64 - 1.0 - j as f64 + frac;
-                        sinc(tau) * window(tau / half as f64)
+                        sinc(tau) * (k.window)(tau / half as f64)
                     })
-                    .collect();
+                    .collect()
+            };
+            let pairs: Vec<Vec<f64>> = (k.step..factor / 2).step_by(k.step).map(phase).collect();
+            let centre = phase(factor / 2);
+            for c in pairs.iter().chain([&centre]) {
                 bound_gain = bound_gain.max(c.iter().map(|v| v.abs()).sum());
-                let centre = 2 * phase == factor;
-                let start = even.len();
-                for j in 0..half {
-                    even.push(((c[j] + c[taps - 1 - j]) / 2.0) as f32);
-                    odd.push(if centre {
-                        0.0
-                    } else {
-                        ((c[j] - c[taps - 1 - j]) / 2.0) as f32
-                    });
+            }
+            let mut coeffs = Vec::new();
+            for j in 0..half {
+                let m = k.taps - 1 - j;
+                coeffs.push(((centre[j] + centre[m]) / 2.0) as f32);
+                for c in &pairs {
+                    coeffs.push(((c[j] + c[m]) / 2.0) as f32);
+                    coeffs.push(((c[j] - c[m]) / 2.0) as f32);
                 }
-                branches.push(PairBranch {
-                    start,
-                    first: HALF - half,
-                    centre,
-                });
             }
-        };
-        let i0_beta = bessel_i0(KAISER_BETA);
-        add_kernel(TAPS_PER_PHASE, 1, &|r: f64| {
-            if r.abs() >= 1.0 {
-                0.0
-            } else {
-                bessel_i0(KAISER_BETA * (1.0 - r * r).sqrt()) / i0_beta
-            }
-        });
-        // The verification meters' kernel (scipy's `resample_poly` default as used by
-        // independent 16x checks: Kaiser β = 12 over ±10 samples) leaks differently again.
-        let i0_verify = bessel_i0(VERIFY_KERNEL_BETA);
-        add_kernel(VERIFY_KERNEL_TAPS, 1, &|r: f64| {
-            if r.abs() >= 1.0 {
-                0.0
-            } else {
-                bessel_i0(VERIFY_KERNEL_BETA * (1.0 - r * r).sqrt()) / i0_verify
-            }
-        });
-        let meter = meter_factor(sample_rate);
-        if meter > 1 {
-            add_kernel(METER_KERNEL_TAPS / meter, factor / meter, &|r: f64| {
-                0.5 * (1.0 + (std::f64::consts::PI * r).cos())
+            groups.push(KernelGroup {
+                first: HALF - half,
+                pairs: pairs.len(),
+                coeffs,
             });
         }
         Self {
             factor,
-            even,
-            odd,
-            branches,
+            first_slot: groups.iter().map(|g| g.first).min().unwrap_or(HALF),
+            groups,
             // No reading can exceed the window's largest magnitude times the largest sum of
             // absolute coefficients of any kernel (the sample itself has gain 1). Rounded up a
             // little so f32 rounding in the sums can never beat the bound.
@@ -242,153 +300,119 @@ impl TruePeakDetector {
     ) {
         let n = peaks.len();
         let level = skip_up_to / self.bound_gain;
+        // The samples the kernels reach, for the bound.
+        let (lo, hi) = (self.first_slot, Self::history() - self.first_slot);
         let mut i = 0;
         while i + LANES <= n {
-            let span = &x[i..i + LANES + Self::history()];
-            if max_abs(span) > level {
+            if max_abs(&x[i + lo..i + LANES + hi]) > level {
+                let span = &x[i..i + LANES + Self::history()];
                 for (p, g) in peaks[i..i + LANES].iter_mut().zip(group(self, span)) {
                     *p = p.max(flush(g));
                 }
             }
             i += LANES;
         }
-        if i < n && max_abs(&x[i..n + Self::history()]) > level {
+        if i < n && max_abs(&x[i + lo..n + hi]) > level {
             for (k, p) in peaks[i..].iter_mut().enumerate() {
                 *p = p.max(flush(self.position_peak(&x[i + k..i + k + TAPS_PER_PHASE])));
             }
         }
     }
 
-    /// Peaks of `LANES` consecutive positions; `x` holds their windows. Portable: LLVM
-    /// vectorises it only in part; x86-64 with AVX runs `avx::group_peaks`, the same
-    /// arithmetic written with intrinsics.
-    #[inline(always)]
+    /// Peaks of `LANES` consecutive positions; `x` holds their windows. The portable twin of
+    /// `avx::group_peaks`, in 8-lane arrays that LLVM turns into SSE or NEON registers.
     fn group_peaks(&self, x: &[f32]) -> [f32; LANES] {
-        let x = &x[..LANES + Self::history()];
-        let pair = |at: usize| [V8::load(&x[at..]), V8::load(&x[at + 8..])];
-        let mirrored: [([V8; 2], [V8; 2]); HALF] = std::array::from_fn(|k| {
-            let (a, b) = (pair(k), pair(TAPS_PER_PHASE - 1 - k));
-            ([a[0] + b[0], a[1] + b[1]], [a[0] - b[0], a[1] - b[1]])
-        });
-        let centre = pair(HALF);
-        let mut peak = [centre[0].abs(), centre[1].abs()];
-        for b in &self.branches {
-            let len = HALF - b.first;
-            let terms = &mirrored[b.first..];
-            let mut e = [V8::ZERO; 2];
-            for (&c, (s, _)) in self.even[b.start..b.start + len].iter().zip(terms) {
-                e[0] = e[0].mul_add(c, s[0]);
-                e[1] = e[1].mul_add(c, s[1]);
+        let mut out = [0.0f32; LANES];
+        for (half, out) in out.chunks_exact_mut(8).enumerate() {
+            let x = &x[8 * half..8 * half + 8 + Self::history()];
+            let mut peak: [f32; 8] = x[HALF..HALF + 8].try_into().unwrap();
+            for p in &mut peak {
+                *p = p.abs();
             }
-            if b.centre {
-                peak[0] = peak[0].max(e[0].abs());
-                peak[1] = peak[1].max(e[1].abs());
-                continue;
+            for g in &self.groups {
+                peak = match g.pairs {
+                    0 => portable_kernel::<0>(g, x, peak),
+                    1 => portable_kernel::<1>(g, x, peak),
+                    3 => portable_kernel::<3>(g, x, peak),
+                    n => unreachable!("{n} pairs"),
+                };
             }
-            let mut o = [V8::ZERO; 2];
-            for (&c, (_, d)) in self.odd[b.start..b.start + len].iter().zip(terms) {
-                o[0] = o[0].mul_add(c, d[0]);
-                o[1] = o[1].mul_add(c, d[1]);
-            }
-            for h in 0..2 {
-                peak[h] = peak[h].max((e[h] + o[h]).abs().max((e[h] - o[h]).abs()));
-            }
+            out.copy_from_slice(&peak);
         }
-        let mut out = [0.0; LANES];
-        out[..8].copy_from_slice(&peak[0].0);
-        out[8..].copy_from_slice(&peak[1].0);
         out
     }
 
-    /// The peak of one position, computed exactly as one lane of `group_peaks` computes it.
+    /// The peak of one position: every accumulator sums its terms in slot order, a multiply
+    /// then an add, exactly as each lane of `avx::group_peaks` does.
     fn position_peak(&self, window: &[f32]) -> f32 {
-        let mut sum = [0.0f32; HALF];
-        let mut diff = [0.0f32; HALF];
-        for k in 0..HALF {
-            sum[k] = window[k] + window[TAPS_PER_PHASE - 1 - k];
-            diff[k] = window[k] - window[TAPS_PER_PHASE - 1 - k];
-        }
         let mut peak = window[HALF].abs();
-        for b in &self.branches {
-            let len = HALF - b.first;
-            let mut e = 0.0f32;
-            for (c, s) in self.even[b.start..b.start + len]
-                .iter()
-                .zip(&sum[b.first..])
-            {
-                e = e + c * s;
+        let mut e = [0.0f32; MAX_PAIRS];
+        let mut o = [0.0f32; MAX_PAIRS];
+        for g in &self.groups {
+            let mut centre = 0.0f32;
+            e.fill(0.0);
+            o.fill(0.0);
+            for (k, c) in (g.first..HALF).zip(g.coeffs.chunks_exact(g.stride())) {
+                let (a, b) = (window[k], window[TAPS_PER_PHASE - 1 - k]);
+                let (s, d) = (a + b, a - b);
+                centre = centre + c[0] * s;
+                for p in 0..g.pairs {
+                    e[p] = e[p] + c[1 + 2 * p] * s;
+                    o[p] = o[p] + c[2 + 2 * p] * d;
+                }
             }
-            if b.centre {
-                peak = max(peak, e.abs());
-                continue;
+            peak = max(peak, centre.abs());
+            for p in 0..g.pairs {
+                peak = max(peak, max((e[p] + o[p]).abs(), (e[p] - o[p]).abs()));
             }
-            let mut o = 0.0f32;
-            for (c, d) in self.odd[b.start..b.start + len]
-                .iter()
-                .zip(&diff[b.first..])
-            {
-                o = o + c * d;
-            }
-            peak = max(peak, max((e + o).abs(), (e - o).abs()));
         }
         peak
     }
 }
 
-/// Eight f32 lanes. Every operation is a plain loop over the lanes, which LLVM turns into one
-/// vector instruction (or two on SSE2); `mul_add` is a multiply then an add, never fused, so
-/// a lane computes exactly what the scalar code computes.
-#[derive(Debug, Clone, Copy)]
-struct V8([f32; 8]);
-
-impl V8 {
-    const ZERO: Self = Self([0.0; 8]);
-
-    #[inline(always)]
-    fn load(x: &[f32]) -> Self {
-        Self(x[..8].try_into().unwrap())
-    }
-
-    #[inline(always)]
-    fn map2(self, other: Self, f: impl Fn(f32, f32) -> f32) -> Self {
-        let mut r = [0.0; 8];
-        for i in 0..8 {
-            r[i] = f(self.0[i], other.0[i]);
+/// One kernel over 8 positions, as `avx::kernel` computes it.
+#[inline(always)]
+fn portable_kernel<const PAIRS: usize>(g: &KernelGroup, x: &[f32], peak: [f32; 8]) -> [f32; 8] {
+    let mut centre = [0.0f32; 8];
+    let mut e = [[0.0f32; 8]; PAIRS];
+    let mut o = [[0.0f32; 8]; PAIRS];
+    let stride = 1 + 2 * PAIRS;
+    for (k, c) in (g.first..HALF).zip(g.coeffs.chunks_exact(stride)) {
+        let a: &[f32; 8] = x[k..k + 8].try_into().unwrap();
+        let b: &[f32; 8] = x[TAPS_PER_PHASE - 1 - k..TAPS_PER_PHASE + 7 - k]
+            .try_into()
+            .unwrap();
+        let mut s = [0.0f32; 8];
+        let mut d = [0.0f32; 8];
+        for l in 0..8 {
+            s[l] = a[l] + b[l];
+            d[l] = a[l] - b[l];
         }
-        Self(r)
+        for l in 0..8 {
+            centre[l] = centre[l] + c[0] * s[l];
+        }
+        for p in 0..PAIRS {
+            for l in 0..8 {
+                e[p][l] = e[p][l] + c[1 + 2 * p] * s[l];
+                o[p][l] = o[p][l] + c[2 + 2 * p] * d[l];
+            }
+        }
     }
-
-    #[inline(always)]
-    fn mul_add(self, c: f32, x: Self) -> Self {
-        self.map2(x, |a, x| a + c * x)
+    let mut peak = peak;
+    for l in 0..8 {
+        peak[l] = max(peak[l], centre[l].abs());
+        for p in 0..PAIRS {
+            peak[l] = max(
+                peak[l],
+                max((e[p][l] + o[p][l]).abs(), (e[p][l] - o[p][l]).abs()),
+            );
+        }
     }
-
-    #[inline(always)]
-    fn abs(self) -> Self {
-        self.map2(self, |a, _| a.abs())
-    }
-
-    #[inline(always)]
-    fn max(self, other: Self) -> Self {
-        self.map2(other, max)
-    }
+    peak
 }
 
-impl std::ops::Add for V8 {
-    type Output = Self;
-    #[inline(always)]
-    fn add(self, other: Self) -> Self {
-        self.map2(other, |a, b| a + b)
-    }
-}
-
-impl std::ops::Sub for V8 {
-    type Output = Self;
-    #[inline(always)]
-    fn sub(self, other: Self) -> Self {
-        self.map2(other, |a, b| a - b)
-    }
-}
+/// The most mirrored pairs a kernel has (an 8x grid: phases 1|7, 2|6, 3|5 around 4).
+const MAX_PAIRS: usize = 3;
 
 /// `a.max(b)` for values that are never NaN, in the form that compiles to one `maxps`.
 #[inline(always)]
@@ -410,12 +434,13 @@ fn avx_available() -> bool {
     false
 }
 
-/// The detector's inner loop in AVX intrinsics: LLVM's auto-vectoriser scrambles the 16
-/// accumulators of the portable code into shuffles. Lane for lane the same operations in the
-/// same order as `position_peak` (multiply, then add; no fused multiply-add).
+/// The detector's inner loop in AVX intrinsics, 8 positions per register. Lane for lane the
+/// same operations in the same order as `position_peak` (multiply, then add; no fused
+/// multiply-add). A kernel's window sums and differences are formed once per slot and feed
+/// every phase's accumulator, all of them held in registers (at most 7 plus 3 temporaries).
 #[cfg(target_arch = "x86_64")]
 mod avx {
-    use super::{TruePeakDetector, HALF, LANES, TAPS_PER_PHASE};
+    use super::{KernelGroup, TruePeakDetector, HALF, LANES, TAPS_PER_PHASE};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx")]
@@ -427,62 +452,56 @@ mod avx {
     #[target_feature(enable = "avx")]
     fn group_peaks(d: &TruePeakDetector, x: &[f32]) -> [f32; LANES] {
         let x = &x[..LANES + TruePeakDetector::history()];
-        // SAFETY: every load reads 8 floats from `at <= LANES + history - 8`, inside `x`.
-        let load = |at: usize| unsafe { _mm256_loadu_ps(x[at..at + 8].as_ptr()) };
-        let mut sum = [_mm256_setzero_ps(); 2 * HALF];
-        let mut diff = [_mm256_setzero_ps(); 2 * HALF];
-        for k in 0..HALF {
-            for h in 0..2 {
-                let a = load(k + 8 * h);
-                let b = load(TAPS_PER_PHASE - 1 - k + 8 * h);
-                sum[2 * k + h] = _mm256_add_ps(a, b);
-                diff[2 * k + h] = _mm256_sub_ps(a, b);
+        let mut out = [0.0f32; LANES];
+        for half in 0..LANES / 8 {
+            let x = &x[8 * half..8 * half + 8 + TruePeakDetector::history()];
+            let sign = _mm256_set1_ps(-0.0);
+            // SAFETY: `x` holds 8 + history floats; the centre read ends at HALF + 8.
+            let mut peak = _mm256_andnot_ps(sign, unsafe { _mm256_loadu_ps(x[HALF..].as_ptr()) });
+            for g in &d.groups {
+                peak = match g.pairs {
+                    0 => kernel::<0>(g, x, peak),
+                    1 => kernel::<1>(g, x, peak),
+                    3 => kernel::<3>(g, x, peak),
+                    n => unreachable!("{n} pairs"),
+                };
+            }
+            // SAFETY: `out` holds LANES floats; this writes 8 from 8·half.
+            unsafe { _mm256_storeu_ps(out[8 * half..].as_mut_ptr(), peak) };
+        }
+        out
+    }
+
+    /// One kernel over 8 positions, its `PAIRS` mirrored pairs and centre phase accumulated
+    /// slot by slot; returns `peak` raised by every point's magnitude.
+    #[target_feature(enable = "avx")]
+    fn kernel<const PAIRS: usize>(g: &KernelGroup, x: &[f32], peak: __m256) -> __m256 {
+        let zero = _mm256_setzero_ps();
+        let (mut centre, mut e, mut o) = (zero, [zero; PAIRS], [zero; PAIRS]);
+        let stride = 1 + 2 * PAIRS;
+        for (k, c) in (g.first..HALF).zip(g.coeffs.chunks_exact(stride)) {
+            let (a, b) = (
+                &x[k..k + 8],
+                &x[TAPS_PER_PHASE - 1 - k..TAPS_PER_PHASE + 7 - k],
+            );
+            // SAFETY: both slices hold 8 floats.
+            let (a, b) = unsafe { (_mm256_loadu_ps(a.as_ptr()), _mm256_loadu_ps(b.as_ptr())) };
+            let (s, d) = (_mm256_add_ps(a, b), _mm256_sub_ps(a, b));
+            centre = _mm256_add_ps(centre, _mm256_mul_ps(_mm256_set1_ps(c[0]), s));
+            for p in 0..PAIRS {
+                e[p] = _mm256_add_ps(e[p], _mm256_mul_ps(_mm256_set1_ps(c[1 + 2 * p]), s));
+                o[p] = _mm256_add_ps(o[p], _mm256_mul_ps(_mm256_set1_ps(c[2 + 2 * p]), d));
             }
         }
         let sign = _mm256_set1_ps(-0.0);
         let abs = |v: __m256| _mm256_andnot_ps(sign, v);
-        let mut peak = [abs(load(HALF)), abs(load(HALF + 8))];
-        for b in &d.branches {
-            let len = HALF - b.first;
-            let terms = &sum[2 * b.first..2 * HALF];
-            let mut e = [_mm256_setzero_ps(); 2];
-            for (&c, s) in d.even[b.start..b.start + len]
-                .iter()
-                .zip(terms.chunks_exact(2))
-            {
-                let c = _mm256_set1_ps(c);
-                e[0] = _mm256_add_ps(e[0], _mm256_mul_ps(c, s[0]));
-                e[1] = _mm256_add_ps(e[1], _mm256_mul_ps(c, s[1]));
-            }
-            if b.centre {
-                for h in 0..2 {
-                    peak[h] = _mm256_max_ps(peak[h], abs(e[h]));
-                }
-                continue;
-            }
-            let terms = &diff[2 * b.first..2 * HALF];
-            let mut o = [_mm256_setzero_ps(); 2];
-            for (&c, t) in d.odd[b.start..b.start + len]
-                .iter()
-                .zip(terms.chunks_exact(2))
-            {
-                let c = _mm256_set1_ps(c);
-                o[0] = _mm256_add_ps(o[0], _mm256_mul_ps(c, t[0]));
-                o[1] = _mm256_add_ps(o[1], _mm256_mul_ps(c, t[1]));
-            }
-            for h in 0..2 {
-                let plus = abs(_mm256_add_ps(e[h], o[h]));
-                let minus = abs(_mm256_sub_ps(e[h], o[h]));
-                peak[h] = _mm256_max_ps(peak[h], _mm256_max_ps(plus, minus));
-            }
+        let mut peak = _mm256_max_ps(peak, abs(centre));
+        for p in 0..PAIRS {
+            let plus = abs(_mm256_add_ps(e[p], o[p]));
+            let minus = abs(_mm256_sub_ps(e[p], o[p]));
+            peak = _mm256_max_ps(peak, _mm256_max_ps(plus, minus));
         }
-        let mut out = [0.0f32; LANES];
-        // SAFETY: `out` holds 16 floats; each store writes 8.
-        unsafe {
-            _mm256_storeu_ps(out.as_mut_ptr(), peak[0]);
-            _mm256_storeu_ps(out.as_mut_ptr().add(8), peak[1]);
-        }
-        out
+        peak
     }
 }
 
@@ -507,9 +526,9 @@ pub fn max_abs(x: &[f32]) -> f32 {
     m
 }
 
-/// A streaming true-peak meter: the largest true peak since reset, per BS.1770-4 Annex 2,
-/// read with Lathe's own detector (so it agrees with the limiter, and oversamples 4x at 96 kHz
-/// and above where the ebur128 crate drops to 2x or none). Allocation-free after `new`.
+/// A streaming true-peak meter: the largest true peak since reset, per BS.1770-4 Annex 2
+/// ([`TruePeakDetector::for_meter`]: 4x at every rate, where the ebur128 crate drops to 2x or
+/// none at 96 kHz and above). Allocation-free after `new`.
 #[derive(Debug, Clone)]
 pub struct TruePeakMeter {
     detector: TruePeakDetector,
@@ -526,7 +545,7 @@ impl TruePeakMeter {
     pub fn new(sample_rate: f32, channels: usize) -> Self {
         let history = TruePeakDetector::history();
         Self {
-            detector: TruePeakDetector::new(sample_rate),
+            detector: TruePeakDetector::for_meter(sample_rate),
             buffers: vec![vec![0.0; history + METER_CHUNK]; channels.max(1)],
             peaks: vec![0.0; METER_CHUNK],
             peak: 0.0,
@@ -683,14 +702,14 @@ mod tests {
         };
         let hann = |r: f64| 0.5 * (1.0 + (std::f64::consts::PI * r).cos());
         let mut kernels: Vec<(usize, usize, Box<dyn Fn(f64) -> f64>)> = vec![
-            (32, 1, Box::new(kaiser(7.0))),
+            (TAPS_PER_PHASE, 1, Box::new(kaiser(KAISER_BETA))),
             (20, 1, Box::new(kaiser(12.0))),
         ];
         if meter_factor(rate) > 1 {
             let m = meter_factor(rate);
             kernels.push((48 / m, factor / m, Box::new(hann)));
         }
-        let mut peak = window[16].abs() as f64;
+        let mut peak = window[HALF].abs() as f64;
         for (taps, step, w) in &kernels {
             let half = taps / 2;
             for phase in (*step..factor).step_by(*step) {
@@ -698,7 +717,7 @@ mod tests {
                 let y: f64 = (0..*taps)
                     .map(|j| {
                         let tau = half as f64 - 1.0 - j as f64 + frac;
-                        sinc(tau) * w(tau / half as f64) * window[16 - half + j] as f64
+                        sinc(tau) * w(tau / half as f64) * window[HALF - half + j] as f64
                     })
                     .sum();
                 peak = peak.max(y.abs());
@@ -763,7 +782,7 @@ mod tests {
             split.add(&[&mut c[..]]);
         }
         assert_eq!(whole.peak(), split.peak());
-        let d = TruePeakDetector::new(rate);
+        let d = TruePeakDetector::for_meter(rate);
         let mut padded = vec![0.0; TruePeakDetector::history()];
         padded.extend_from_slice(&x);
         let mut peaks = vec![0.0; x.len()];
