@@ -103,8 +103,10 @@ fn limit(
     limiter: LimiterSettings,
     block: usize,
 ) -> (Vec<Vec<f32>>, Meters) {
-    let mut settings = ChainSettings::default();
-    settings.limiter = limiter;
+    let settings = ChainSettings {
+        limiter,
+        ..ChainSettings::default()
+    };
     let mut chain = Chain::new();
     chain.prepare(rate, block);
     let tail = (rate * 0.2) as usize;
@@ -320,8 +322,8 @@ fn random_signal(seed: u64, frames: usize, rate: f32) -> Vec<Vec<f32>> {
         .collect();
     let noise = rng.bipolar().abs() * 0.5;
     let mut x = vec![vec![0.0f32; frames]; 2];
-    for c in 0..2 {
-        for (n, s) in x[c].iter_mut().enumerate() {
+    for (c, ch) in x.iter_mut().enumerate() {
+        for (n, s) in ch.iter_mut().enumerate() {
             let t = n as f32 / rate;
             let mut v: f32 = tones
                 .iter()
@@ -332,12 +334,12 @@ fn random_signal(seed: u64, frames: usize, rate: f32) -> Vec<Vec<f32>> {
         }
         for _ in 0..rng.below(20) {
             let i = rng.below(frames);
-            x[c][i] = 100.0 * rng.bipolar();
+            ch[i] = 100.0 * rng.bipolar();
         }
         if rng.below(2) == 0 {
             let start = rng.below(frames);
             let end = (start + rng.below(frames / 4)).min(frames);
-            x[c][start..end].fill(0.0);
+            ch[start..end].fill(0.0);
         }
     }
     x

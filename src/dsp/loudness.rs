@@ -405,7 +405,7 @@ impl LoudnessMeter {
         let m = energy_to_lufs(self.window_energy(MOMENTARY_SUB_BLOCKS)) as f32;
         self.reading.momentary_lufs = m;
         self.reading.max_momentary_lufs = self.reading.max_momentary_lufs.max(m);
-        if self.sub_blocks % GATING_STEP_SUB_BLOCKS != 0 {
+        if !self.sub_blocks.is_multiple_of(GATING_STEP_SUB_BLOCKS) {
             return;
         }
         // BS.1770-4 §2.8: 400 ms gating blocks overlapping by 75 %, the first 400 ms in.
@@ -414,7 +414,8 @@ impl LoudnessMeter {
         }
         // Tech 3342 via libebur128: a short-term value every second, the first 3 s in.
         let s_blocks = SHORT_TERM_SUB_BLOCKS as u64;
-        if self.sub_blocks >= s_blocks && (self.sub_blocks - s_blocks) % RANGE_STEP_SUB_BLOCKS == 0
+        if self.sub_blocks >= s_blocks
+            && (self.sub_blocks - s_blocks).is_multiple_of(RANGE_STEP_SUB_BLOCKS)
         {
             self.range.add(self.window_energy(SHORT_TERM_SUB_BLOCKS));
         }

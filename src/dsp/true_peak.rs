@@ -201,7 +201,7 @@ impl TruePeakDetector {
         let mut groups = Vec::new();
         for k in kernels {
             assert!(
-                (factor / 2) % k.step == 0,
+                (factor / 2).is_multiple_of(k.step),
                 "every kernel has a centre phase"
             );
             let half = k.taps / 2;
@@ -355,10 +355,10 @@ impl TruePeakDetector {
             for (k, c) in (g.first..HALF).zip(g.coeffs.chunks_exact(g.stride())) {
                 let (a, b) = (window[k], window[TAPS_PER_PHASE - 1 - k]);
                 let (s, d) = (a + b, a - b);
-                centre = centre + c[0] * s;
+                centre += c[0] * s;
                 for p in 0..g.pairs {
-                    e[p] = e[p] + c[1 + 2 * p] * s;
-                    o[p] = o[p] + c[2 + 2 * p] * d;
+                    e[p] += c[1 + 2 * p] * s;
+                    o[p] += c[2 + 2 * p] * d;
                 }
             }
             peak = max(peak, centre.abs());
@@ -389,12 +389,12 @@ fn portable_kernel<const PAIRS: usize>(g: &KernelGroup, x: &[f32], peak: [f32; 8
             d[l] = a[l] - b[l];
         }
         for l in 0..8 {
-            centre[l] = centre[l] + c[0] * s[l];
+            centre[l] += c[0] * s[l];
         }
         for p in 0..PAIRS {
             for l in 0..8 {
-                e[p][l] = e[p][l] + c[1 + 2 * p] * s[l];
-                o[p][l] = o[p][l] + c[2 + 2 * p] * d[l];
+                e[p][l] += c[1 + 2 * p] * s[l];
+                o[p][l] += c[2 + 2 * p] * d[l];
             }
         }
     }
@@ -701,7 +701,8 @@ mod tests {
             }
         };
         let hann = |r: f64| 0.5 * (1.0 + (std::f64::consts::PI * r).cos());
-        let mut kernels: Vec<(usize, usize, Box<dyn Fn(f64) -> f64>)> = vec![
+        type Window = Box<dyn Fn(f64) -> f64>;
+        let mut kernels: Vec<(usize, usize, Window)> = vec![
             (TAPS_PER_PHASE, 1, Box::new(kaiser(KAISER_BETA))),
             (20, 1, Box::new(kaiser(12.0))),
         ];
