@@ -21,6 +21,11 @@
 
 use super::sanitize::flush;
 
+mod lanes;
+mod meter;
+
+pub use meter::TruePeakMeter;
+
 /// Window length, in input samples, the detector looks at for one interpolated point.
 pub const TAPS_PER_PHASE: usize = 128;
 /// Kaiser β of the accurate kernel. With 128 taps (±64 samples) and β = 8 it is the
@@ -282,10 +287,10 @@ impl TruePeakDetector {
         #[cfg(target_arch = "x86_64")]
         if self.avx {
             // SAFETY: `avx` is only set when the CPU reports AVX (`avx_available`).
-            unsafe { avx::measure(self, x, peaks, skip_up_to) };
+            unsafe { lanes::avx::measure(self, x, peaks, skip_up_to) };
             return;
         }
-        self.measure_with(x, peaks, skip_up_to, Self::group_peaks);
+        self.measure_with(x, peaks, skip_up_to, lanes::group_peaks);
     }
 
     /// Measures in groups of `LANES` positions with `group`, skipping groups under the level,
@@ -319,29 +324,6 @@ impl TruePeakDetector {
         }
     }
 
-    /// Peaks of `LANES` consecutive positions; `x` holds their windows. The portable twin of
-    /// `avx::group_peaks`, in 8-lane arrays that LLVM turns into SSE or NEON registers.
-    fn group_peaks(&self, x: &[f32]) -> [f32; LANES] {
-        let mut out = [0.0f32; LANES];
-        for (half, out) in out.chunks_exact_mut(8).enumerate() {
-            let x = &x[8 * half..8 * half + 8 + Self::history()];
-            let mut peak: [f32; 8] = x[HALF..HALF + 8].try_into().unwrap();
-            for p in &mut peak {
-                *p = p.abs();
-            }
-            for g in &self.groups {
-                peak = match g.pairs {
-                    0 => portable_kernel::<0>(g, x, peak),
-                    1 => portable_kernel::<1>(g, x, peak),
-                    3 => portable_kernel::<3>(g, x, peak),
-                    n => unreachable!("{n} pairs"),
-                };
-            }
-            out.copy_from_slice(&peak);
-        }
-        out
-    }
-
     /// The peak of one position: every accumulator sums its terms in slot order, a multiply
     /// then an add, exactly as each lane of `avx::group_peaks` does.
     fn position_peak(&self, window: &[f32]) -> f32 {
@@ -370,47 +352,6 @@ impl TruePeakDetector {
     }
 }
 
-/// One kernel over 8 positions, as `avx::kernel` computes it.
-#[inline(always)]
-fn portable_kernel<const PAIRS: usize>(g: &KernelGroup, x: &[f32], peak: [f32; 8]) -> [f32; 8] {
-    let mut centre = [0.0f32; 8];
-    let mut e = [[0.0f32; 8]; PAIRS];
-    let mut o = [[0.0f32; 8]; PAIRS];
-    let stride = 1 + 2 * PAIRS;
-    for (k, c) in (g.first..HALF).zip(g.coeffs.chunks_exact(stride)) {
-        let a: &[f32; 8] = x[k..k + 8].try_into().unwrap();
-        let b: &[f32; 8] = x[TAPS_PER_PHASE - 1 - k..TAPS_PER_PHASE + 7 - k]
-            .try_into()
-            .unwrap();
-        let mut s = [0.0f32; 8];
-        let mut d = [0.0f32; 8];
-        for l in 0..8 {
-            s[l] = a[l] + b[l];
-            d[l] = a[l] - b[l];
-        }
-        for l in 0..8 {
-            centre[l] += c[0] * s[l];
-        }
-        for p in 0..PAIRS {
-            for l in 0..8 {
-                e[p][l] += c[1 + 2 * p] * s[l];
-                o[p][l] += c[2 + 2 * p] * d[l];
-            }
-        }
-    }
-    let mut peak = peak;
-    for l in 0..8 {
-        peak[l] = max(peak[l], centre[l].abs());
-        for p in 0..PAIRS {
-            peak[l] = max(
-                peak[l],
-                max((e[p][l] + o[p][l]).abs(), (e[p][l] - o[p][l]).abs()),
-            );
-        }
-    }
-    peak
-}
-
 /// The most mirrored pairs a kernel has (an 8x grid: phases 1|7, 2|6, 3|5 around 4).
 const MAX_PAIRS: usize = 3;
 
@@ -434,77 +375,6 @@ fn avx_available() -> bool {
     false
 }
 
-/// The detector's inner loop in AVX intrinsics, 8 positions per register. Lane for lane the
-/// same operations in the same order as `position_peak` (multiply, then add; no fused
-/// multiply-add). A kernel's window sums and differences are formed once per slot and feed
-/// every phase's accumulator, all of them held in registers (at most 7 plus 3 temporaries).
-#[cfg(target_arch = "x86_64")]
-mod avx {
-    use super::{KernelGroup, TruePeakDetector, HALF, LANES, TAPS_PER_PHASE};
-    use std::arch::x86_64::*;
-
-    #[target_feature(enable = "avx")]
-    pub(super) fn measure(d: &TruePeakDetector, x: &[f32], peaks: &mut [f32], skip_up_to: f32) {
-        // The closure inherits this function's target features.
-        d.measure_with(x, peaks, skip_up_to, |d, x| group_peaks(d, x));
-    }
-
-    #[target_feature(enable = "avx")]
-    fn group_peaks(d: &TruePeakDetector, x: &[f32]) -> [f32; LANES] {
-        let x = &x[..LANES + TruePeakDetector::history()];
-        let mut out = [0.0f32; LANES];
-        for half in 0..LANES / 8 {
-            let x = &x[8 * half..8 * half + 8 + TruePeakDetector::history()];
-            let sign = _mm256_set1_ps(-0.0);
-            // SAFETY: `x` holds 8 + history floats; the centre read ends at HALF + 8.
-            let mut peak = _mm256_andnot_ps(sign, unsafe { _mm256_loadu_ps(x[HALF..].as_ptr()) });
-            for g in &d.groups {
-                peak = match g.pairs {
-                    0 => kernel::<0>(g, x, peak),
-                    1 => kernel::<1>(g, x, peak),
-                    3 => kernel::<3>(g, x, peak),
-                    n => unreachable!("{n} pairs"),
-                };
-            }
-            // SAFETY: `out` holds LANES floats; this writes 8 from 8·half.
-            unsafe { _mm256_storeu_ps(out[8 * half..].as_mut_ptr(), peak) };
-        }
-        out
-    }
-
-    /// One kernel over 8 positions, its `PAIRS` mirrored pairs and centre phase accumulated
-    /// slot by slot; returns `peak` raised by every point's magnitude.
-    #[target_feature(enable = "avx")]
-    fn kernel<const PAIRS: usize>(g: &KernelGroup, x: &[f32], peak: __m256) -> __m256 {
-        let zero = _mm256_setzero_ps();
-        let (mut centre, mut e, mut o) = (zero, [zero; PAIRS], [zero; PAIRS]);
-        let stride = 1 + 2 * PAIRS;
-        for (k, c) in (g.first..HALF).zip(g.coeffs.chunks_exact(stride)) {
-            let (a, b) = (
-                &x[k..k + 8],
-                &x[TAPS_PER_PHASE - 1 - k..TAPS_PER_PHASE + 7 - k],
-            );
-            // SAFETY: both slices hold 8 floats.
-            let (a, b) = unsafe { (_mm256_loadu_ps(a.as_ptr()), _mm256_loadu_ps(b.as_ptr())) };
-            let (s, d) = (_mm256_add_ps(a, b), _mm256_sub_ps(a, b));
-            centre = _mm256_add_ps(centre, _mm256_mul_ps(_mm256_set1_ps(c[0]), s));
-            for p in 0..PAIRS {
-                e[p] = _mm256_add_ps(e[p], _mm256_mul_ps(_mm256_set1_ps(c[1 + 2 * p]), s));
-                o[p] = _mm256_add_ps(o[p], _mm256_mul_ps(_mm256_set1_ps(c[2 + 2 * p]), d));
-            }
-        }
-        let sign = _mm256_set1_ps(-0.0);
-        let abs = |v: __m256| _mm256_andnot_ps(sign, v);
-        let mut peak = _mm256_max_ps(peak, abs(centre));
-        for p in 0..PAIRS {
-            let plus = abs(_mm256_add_ps(e[p], o[p]));
-            let minus = abs(_mm256_sub_ps(e[p], o[p]));
-            peak = _mm256_max_ps(peak, _mm256_max_ps(plus, minus));
-        }
-        peak
-    }
-}
-
 /// Largest magnitude in `x`, in eight lanes so it vectorises.
 #[inline(always)]
 pub fn max_abs(x: &[f32]) -> f32 {
@@ -526,73 +396,8 @@ pub fn max_abs(x: &[f32]) -> f32 {
     m
 }
 
-/// A streaming true-peak meter: the largest true peak since reset, per BS.1770-4 Annex 2
-/// ([`TruePeakDetector::for_meter`]: 4x at every rate, where the ebur128 crate drops to 2x or
-/// none at 96 kHz and above). Allocation-free after `new`.
-#[derive(Debug, Clone)]
-pub struct TruePeakMeter {
-    detector: TruePeakDetector,
-    /// Per channel, the input: `history()` samples of the past, then room for new ones.
-    buffers: Vec<Vec<f32>>,
-    peaks: Vec<f32>,
-    peak: f32,
-}
-
-/// New samples the meter takes per pass; longer blocks are measured in pieces.
-const METER_CHUNK: usize = 512;
-
-impl TruePeakMeter {
-    pub fn new(sample_rate: f32, channels: usize) -> Self {
-        let history = TruePeakDetector::history();
-        Self {
-            detector: TruePeakDetector::for_meter(sample_rate),
-            buffers: vec![vec![0.0; history + METER_CHUNK]; channels.max(1)],
-            peaks: vec![0.0; METER_CHUNK],
-            peak: 0.0,
-        }
-    }
-
-    pub fn reset(&mut self) {
-        for b in &mut self.buffers {
-            b.fill(0.0);
-        }
-        self.peak = 0.0;
-    }
-
-    /// Largest true peak since reset, linear (0 for silence). Lags the input by
-    /// `TruePeakDetector::delay()` samples.
-    pub fn peak(&self) -> f32 {
-        self.peak
-    }
-
-    /// Measures a block; one slice per channel. Channels the block does not have read as
-    /// silence.
-    pub fn add(&mut self, channels: &[&mut [f32]]) {
-        let history = TruePeakDetector::history();
-        let frames = channels.first().map_or(0, |c| c.len());
-        let mut start = 0;
-        while start < frames {
-            let n = (frames - start).min(METER_CHUNK);
-            let peaks = &mut self.peaks[..n];
-            peaks.fill(0.0);
-            for (c, buf) in self.buffers.iter_mut().enumerate() {
-                let new = &mut buf[history..history + n];
-                match channels.get(c) {
-                    Some(ch) => new.copy_from_slice(&ch[start..start + n]),
-                    None => new.fill(0.0),
-                }
-                // Only readings above the running maximum can change it.
-                self.detector.measure(&buf[..history + n], peaks, self.peak);
-                buf.copy_within(n..n + history, 0);
-            }
-            self.peak = peaks.iter().fold(self.peak, |m, &p| m.max(p));
-            start += n;
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// Runs a sine through the meter and returns the largest detected peak / amplitude.
@@ -639,7 +444,7 @@ mod tests {
         assert!((20.0 * r.log10()).abs() < 0.05, "{r}");
     }
 
-    fn noise(len: usize, seed: u64) -> Vec<f32> {
+    pub(super) fn noise(len: usize, seed: u64) -> Vec<f32> {
         let mut s = seed;
         (0..len)
             .map(|n| {
@@ -666,7 +471,7 @@ mod tests {
             d.measure(&x, &mut fast, 0.0);
             assert_eq!(fast, reference, "{rate} Hz (avx: {})", d.avx);
             let mut portable = vec![0.0; n];
-            d.measure_with(&x, &mut portable, 0.0, TruePeakDetector::group_peaks);
+            d.measure_with(&x, &mut portable, 0.0, lanes::group_peaks);
             assert_eq!(portable, reference, "{rate} Hz, portable path");
             // Any split into runs gives the same readings.
             let mut split = vec![0.0; n];
@@ -768,26 +573,5 @@ mod tests {
             let m = max_abs(&x[i..i + TAPS_PER_PHASE]);
             assert!(p <= m * d.bound_gain(), "{i}");
         }
-    }
-
-    #[test]
-    fn the_meter_keeps_the_largest_peak_over_any_block_split() {
-        let rate = 48_000.0;
-        let x = noise(20_000, 3);
-        let mut whole = TruePeakMeter::new(rate, 1);
-        let mut buf = x.clone();
-        whole.add(&[&mut buf[..]]);
-        let mut split = TruePeakMeter::new(rate, 1);
-        for c in x.chunks(37) {
-            let mut c = c.to_vec();
-            split.add(&[&mut c[..]]);
-        }
-        assert_eq!(whole.peak(), split.peak());
-        let d = TruePeakDetector::for_meter(rate);
-        let mut padded = vec![0.0; TruePeakDetector::history()];
-        padded.extend_from_slice(&x);
-        let mut peaks = vec![0.0; x.len()];
-        d.measure(&padded, &mut peaks, 0.0);
-        assert_eq!(whole.peak(), peaks.iter().fold(0.0f32, |a, &b| a.max(b)));
     }
 }
