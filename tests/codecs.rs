@@ -360,13 +360,16 @@ fn mp3_of_a_loud_master_holds_the_ceiling_after_decoding() {
     assert!(tp <= -1.0, "{tp}");
     assert!((tp - outcome.true_peak_dbtp).abs() < 1e-9);
     // A master this dense (14 dB into the limiter) at -1 dBTP overshoots as an MP3 (by about
-    // 0.5 dB here, far from a borderline case), so the loop ran, and the gain it took is about
-    // the overshoot, not more than a margin beyond it.
+    // 0.4 to 0.5 dB here, far from a borderline case), so the loop ran, and the gain it took is
+    // about the overshoot, not more than a margin beyond it per retry: the decoded MP3's peak
+    // does not scale with the gain (one master went from -0.61 to -0.65 dBTP when turned down
+    // 0.49 dB, and took a third encode).
     assert!(outcome.first_true_peak_dbtp > -1.0);
     assert!(outcome.attempts >= 2);
     let overshoot = outcome.first_true_peak_dbtp + 1.0;
+    let retries = f64::from(outcome.attempts - 1);
     assert!(
-        outcome.gain_db_applied < 0.0 && outcome.gain_db_applied > -(overshoot + 0.5),
+        outcome.gain_db_applied < 0.0 && outcome.gain_db_applied > -(overshoot + 0.5 * retries),
         "{outcome:?}"
     );
     assert_eq!(files_in(&dir), ["francium.mp3"]);
