@@ -8,7 +8,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use lathe::dsp::limiter::TruePeakLimiter;
 use lathe::dsp::loudness::LoudnessMeter;
-use lathe::dsp::settings::LimiterSettings;
+use lathe::dsp::settings::{LimiterSettings, StereoSettings};
 use lathe::dsp::stereo::StereoStage;
 use lathe::dsp::true_peak::TruePeakDetector;
 
@@ -134,8 +134,14 @@ fn stages(c: &mut Criterion) {
         for block in BLOCKS {
             let mut stage = StereoStage::default();
             stage.prepare(rate);
+            // Working: wider, with the low end summed to mono below 120 Hz.
+            let settings = StereoSettings {
+                width_pct: 130.0,
+                mono_below: true,
+                mono_below_hz: 120.0,
+            };
             bench_blocks(&mut group, format!("{k}k/{block}"), &plain, block, |ch| {
-                stage.process(ch, 130.0);
+                stage.process(ch, &settings);
             });
         }
         group.finish();
