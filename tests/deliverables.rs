@@ -191,7 +191,7 @@ fn fades_shape_the_start_and_the_end() {
 
 /// Stops the render at `stop_at` (through the cancel flag, as Ctrl-C does) and checks that
 /// the output folder is exactly as it was.
-fn cancel_at(stop_at: fn(Stage) -> bool, name: &str) {
+fn cancel_at(stop_at: fn(Stage, f64) -> bool, name: &str) {
     let out = scratch(name);
     let mix = data("francium_excerpt.flac");
     // An earlier master the engineer keeps, which --force would replace on success only.
@@ -202,8 +202,8 @@ fn cancel_at(stop_at: fn(Stage) -> bool, name: &str) {
     job.force = true;
     job.formats = WAVS.to_vec();
     let cancel = job.cancel.clone();
-    let err = render::render(&job, &mut |stage, _| {
-        if stop_at(stage) {
+    let err = render::render(&job, &mut |stage, fraction| {
+        if stop_at(stage, fraction) {
             cancel.cancel();
         }
     })
@@ -215,10 +215,14 @@ fn cancel_at(stop_at: fn(Stage) -> bool, name: &str) {
 
 #[test]
 fn a_render_stopped_at_any_stage_leaves_the_folder_as_it_was() {
-    cancel_at(|s| s == Stage::Master { round: 2 }, "mastering");
-    cancel_at(|s| s == Stage::Resample, "resampling");
-    cancel_at(|s| s == Stage::Encode, "encoding");
-    cancel_at(|s| s == Stage::Verify, "verifying");
+    cancel_at(|s, _| s == Stage::Master { round: 2 }, "mastering");
+    cancel_at(|s, f| s == Stage::Deliver && f == 0.0, "delivering");
+    // With some deliverables written into the staging folder and others still to come.
+    cancel_at(
+        |s, f| s == Stage::Deliver && f > 0.0 && f < 1.0,
+        "half-delivered",
+    );
+    cancel_at(|s, _| s == Stage::Report, "reporting");
 }
 
 #[test]

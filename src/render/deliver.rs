@@ -5,17 +5,19 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, OnceLock};
 
-use super::decode::decode_file;
+use super::cancel::Cancel;
+use super::decode::{decode_file, DecodedAudio};
 use super::dither::NoiseShaping;
 use super::encode::{self, PcmOptions};
 use super::error::RenderError;
 use super::formats::{Format, FLAC_BITS};
 use super::master::safety_limit;
 use super::metadata::Metadata;
-use super::parallel;
 use super::resample::resample;
-use super::solve::integrated_lufs;
+use super::solve::{integrated_lufs, next_gain, TOLERANCE_LU};
 use super::staging::Staging;
 use crate::dsp::settings::LimiterSettings;
 
@@ -31,25 +33,167 @@ pub struct Written {
     pub codec_trim_db: f64,
 }
 
-/// Masters at each delivery rate the formats need, each converted from `mastered` and then
-/// held under the ceiling at its new rate. Runs the conversions in parallel.
-pub fn at_delivery_rates(
+/// A master converted to another rate, or why it could not be (rubato's message).
+type Conversion = Result<Vec<Vec<f32>>, String>;
+
+/// The master at each delivery rate, converted from the master at the mix's rate the first
+/// time a deliverable asks for it and then held under the ceiling at its new rate. Whoever
+/// asks while the conversion runs waits for it, so each rate is converted once.
+struct AtRates<'a> {
+    mastered: &'a [Vec<f32>],
+    source_rate: u32,
+    limiter: &'a LimiterSettings,
+    /// The converted masters, or why the conversion failed (rubato's message).
+    converted: BTreeMap<u32, OnceLock<Conversion>>,
+}
+
+impl<'a> AtRates<'a> {
+    fn new(
+        mastered: &'a [Vec<f32>],
+        source_rate: u32,
+        rates: impl Iterator<Item = u32>,
+        limiter: &'a LimiterSettings,
+    ) -> Self {
+        let converted = rates
+            .filter(|&r| r != source_rate)
+            .map(|r| (r, OnceLock::new()))
+            .collect();
+        Self {
+            mastered,
+            source_rate,
+            limiter,
+            converted,
+        }
+    }
+
+    fn get(&self, rate: u32) -> Result<&[Vec<f32>], RenderError> {
+        let Some(cell) = self.converted.get(&rate) else {
+            return Ok(self.mastered);
+        };
+        let converted = cell.get_or_init(|| {
+            resample(self.mastered, self.source_rate, rate)
+                .map(|c| safety_limit(&c, rate, self.limiter))
+                .map_err(|e| match e {
+                    RenderError::Resample { detail, .. } => detail,
+                    other => other.to_string(),
+                })
+        });
+        converted
+            .as_deref()
+            .map_err(|detail| RenderError::Resample {
+                from: self.source_rate,
+                to: rate,
+                detail: detail.clone(),
+            })
+    }
+}
+
+/// Writes every deliverable into the staging folder and decodes each back from disk, handing
+/// the decoded audio to `check` (which measures it) on the same thread. Work runs on as many
+/// threads as the machine has cores, taking the deliverables longest first: the MP3 (LAME
+/// is single-threaded and the codec check may encode twice) starts at once, the files at the
+/// mix's own rate need no conversion, and by the time a worker reaches a file at another
+/// rate its conversion is usually done. Checking each file as soon as it is written keeps
+/// both cores busy while the MP3 encodes. Results come back in `deliverables`' order; the
+/// first error stops the workers at their next deliverable. `progress` hears, on the
+/// calling thread, the fraction of deliverables done each time one is.
+#[allow(clippy::too_many_arguments)]
+pub fn deliver_all<T: Send>(
     mastered: &[Vec<f32>],
     source_rate: u32,
-    formats: &[Format],
-    limiter: &LimiterSettings,
-) -> Result<BTreeMap<u32, Vec<Vec<f32>>>, RenderError> {
-    let mut rates: Vec<u32> = formats.iter().map(|f| f.rate(source_rate)).collect();
-    rates.sort_unstable();
-    rates.dedup();
-    let converted = parallel::map(&rates, |&rate| {
-        if rate == source_rate {
-            return Ok(mastered.to_vec());
+    deliverables: &[(Format, String)],
+    staging: &Staging,
+    options: EncodeOptions,
+    cancel: &Cancel,
+    progress: &mut dyn FnMut(f64),
+    check: impl Fn(usize, &Written, DecodedAudio) -> Result<T, RenderError> + Sync,
+) -> Result<Vec<(Written, T)>, RenderError> {
+    let rates = AtRates::new(
+        mastered,
+        source_rate,
+        deliverables.iter().map(|(f, _)| f.rate(source_rate)),
+        options.limiter,
+    );
+    let mut order: Vec<usize> = (0..deliverables.len()).collect();
+    order.sort_by_key(|&i| {
+        let (format, _) = deliverables[i];
+        (
+            format != Format::Mp3,
+            format.rate(source_rate) != source_rate,
+        )
+    });
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let one = |i: usize| -> Result<(Written, T), RenderError> {
+        cancel.check()?;
+        let (format, name) = &deliverables[i];
+        let rate = format.rate(source_rate);
+        let audio = rates.get(rate)?;
+        cancel.check()?;
+        let (written, decoded) = encode(*format, name.clone(), audio, rate, staging, options)?;
+        cancel.check()?;
+        let decoded = match decoded {
+            Some(d) => d,
+            None => decode_file(&written.staged)?,
+        };
+        let checked = check(i, &written, decoded)?;
+        Ok((written, checked))
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, deliverables.len().max(1));
+    let (finished, heard) = mpsc::channel::<()>();
+    type Done<T> = (usize, Result<(Written, T), RenderError>);
+    let mut done: Vec<Done<T>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let finished = finished.clone();
+                let (order, next, failed, one) = (&order, &next, &failed, &one);
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    while !failed.load(Ordering::Relaxed) {
+                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            break;
+                        };
+                        let result = one(i);
+                        if result.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        mine.push((i, result));
+                        // The listener may be gone only if the calling thread panicked.
+                        let _ = finished.send(());
+                    }
+                    mine
+                })
+            })
+            .collect();
+        // Every worker holds a sender; the listener stops when the last one ends.
+        drop(finished);
+        let total = deliverables.len().max(1) as f64;
+        for (n, ()) in heard.iter().enumerate() {
+            progress((n + 1) as f64 / total);
         }
-        let converted = resample(mastered, source_rate, rate)?;
-        Ok(safety_limit(&converted, rate, limiter))
-    })?;
-    Ok(rates.into_iter().zip(converted).collect())
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![(usize::MAX, Err(RenderError::WorkerPanicked))])
+            })
+            .collect()
+    });
+    // An error (the first one taken, in the deliverables' order) wins over the results.
+    done.sort_by_key(|(i, _)| *i);
+    if let Some(pos) = done.iter().position(|(_, r)| r.is_err()) {
+        return Err(done
+            .swap_remove(pos)
+            .1
+            .err()
+            .unwrap_or(RenderError::WorkerPanicked));
+    }
+    if done.len() != deliverables.len() {
+        return Err(RenderError::WorkerPanicked);
+    }
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// What every encode of one render shares.
@@ -61,16 +205,18 @@ pub struct EncodeOptions<'a> {
     pub noise_shaping: bool,
 }
 
-/// Encodes one format from the master at its rate into the staging folder.
-pub fn encode(
+/// Encodes one format from the master at its rate into the staging folder. The MP3 comes
+/// with its decoded audio, which the codec check had to decode anyway.
+fn encode(
     format: Format,
     name: String,
     audio: &[Vec<f32>],
     rate: u32,
     staging: &Staging,
     options: EncodeOptions,
-) -> Result<Written, RenderError> {
+) -> Result<(Written, Option<DecodedAudio>), RenderError> {
     let staged = staging.path(&name);
+    let mut decoded = None;
     let codec_trim_db = match format {
         Format::Wav { bits, .. } => {
             let shaping = if bits == 16 && options.noise_shaping {
@@ -87,40 +233,56 @@ pub fn encode(
             encode::flac::write_flac(&staged, audio, rate, pcm, options.metadata)?;
             0.0
         }
-        Format::Mp3 => mp3_under_the_ceiling(&staged, audio, rate, &options)?,
+        Format::Mp3 => {
+            let (lowered_db, back) = mp3_under_the_ceiling(&staged, audio, rate, &options)?;
+            decoded = Some(back);
+            lowered_db
+        }
     };
-    Ok(Written {
+    let written = Written {
         format,
         name,
         staged,
         codec_trim_db,
-    })
+    };
+    Ok((written, decoded))
 }
 
 /// Decoded MP3s are held this far under the ceiling: the codec check reads true peak with
 /// ebur128 (4x oversampling at 44.1 kHz), and a 16x meter can read a few hundredths higher
 /// on a codec's ringing.
 pub const MP3_MARGIN_DB: f64 = 0.05;
-/// The MP3's loudness is kept this close to the master's when its peaks are limited again.
-const MP3_LOUDNESS_TOLERANCE_LU: f64 = 0.01;
+/// The MP3's loudness is kept this close to the master's when its peaks are limited again,
+/// as close as the master's own solve gets to the target (`solve::TOLERANCE_LU`).
+const MP3_LOUDNESS_TOLERANCE_LU: f64 = TOLERANCE_LU;
+/// Limiter passes, after the first, spent on keeping the MP3's loudness.
+const MP3_RELIMIT_PASSES: usize = 3;
 /// Encodes before the MP3 is given up on.
 const MP3_ATTEMPTS: u32 = 6;
+/// The MP3's limiter starts this far under the ceiling. LAME at 320 kbps pushed the decoded
+/// true peak of masters that held -1.0 dBTP 0.04 to 0.14 dB over the -1.05 dBTP it must hold
+/// (four shared mixes and the benchmark mix), and lowering the limiter's ceiling moves the
+/// decoded peak by anything from a third to more than the lowering (the codec's ringing is
+/// not the waveform's). 0.3 dB held on all of them at the first encode; a master the codec
+/// pushes further still gets a second one. An encode costs more than a limiter pass, so
+/// starting low is cheaper than finding out.
+const MP3_FIRST_LOWERING_DB: f64 = 0.3;
 
 /// Writes the MP3 so that its *decoded* true peak holds the ceiling. MP3's filter bank rings
 /// around transients and can push a master that held -1 dBTP over it by half a dB. Turning
 /// the whole file down by that much (the usual cure) would leave the MP3 quieter than the
 /// other deliverables, so instead the same true-peak limiter runs again at a ceiling lowered
 /// by the overshoot: only the peaks that the codec pushed over move, the loudness stays.
-/// Returns how far below the ceiling the MP3's limiter had to go, dB.
+/// Returns how far below the ceiling the MP3's limiter had to go, dB, and the decoded MP3.
 fn mp3_under_the_ceiling(
     path: &std::path::Path,
     audio: &[Vec<f32>],
     rate: u32,
     options: &EncodeOptions,
-) -> Result<f64, RenderError> {
+) -> Result<(f64, DecodedAudio), RenderError> {
     let ceiling = options.limiter.ceiling_dbtp as f64 - MP3_MARGIN_DB;
     let loudness = integrated_lufs(audio, rate);
-    let mut lowered_db = 0.0f64;
+    let mut lowered_db = MP3_FIRST_LOWERING_DB;
     let mut true_peak = f64::NAN;
     for _ in 0..MP3_ATTEMPTS {
         let limited;
@@ -136,9 +298,10 @@ fn mp3_under_the_ceiling(
         let decoded = decode_file(path)?;
         true_peak = encode::mp3::true_peak_dbtp_of(&decoded.channels, rate).unwrap_or(f64::NAN);
         if true_peak <= ceiling {
-            return Ok(lowered_db);
+            return Ok((lowered_db, decoded));
         }
-        lowered_db += true_peak - ceiling + 0.05;
+        // Twice the excess: the decoded peak can fall by as little as a third of the lowering.
+        lowered_db += 2.0 * (true_peak - ceiling) + 0.05;
     }
     let _ = std::fs::remove_file(path);
     Err(RenderError::CeilingNotMet {
@@ -152,27 +315,37 @@ fn mp3_under_the_ceiling(
 
 /// `audio` through the true-peak limiter at `limiter`'s (lowered) ceiling, with the gain into
 /// it raised until the result is as loud as `loudness_lufs` again: limiting the peaks a
-/// little harder takes a few hundredths of a LU off, and the MP3 must stay on target.
+/// little harder takes a few hundredths of a LU off, and the MP3 must stay on target. The
+/// gain is found like the master's (`solve::next_gain`: interpolation between the points
+/// either side of the target, else the secant), usually in two or three limiter passes.
 fn relimit_keeping_loudness(
     audio: &[Vec<f32>],
     rate: u32,
     limiter: &LimiterSettings,
     loudness_lufs: f64,
 ) -> Vec<Vec<f32>> {
-    let mut gain_db = 0.0f64;
-    let mut limited = safety_limit(audio, rate, limiter);
-    for _ in 0..4 {
-        let missing = loudness_lufs - integrated_lufs(&limited, rate);
-        if !missing.is_finite() || missing.abs() <= MP3_LOUDNESS_TOLERANCE_LU {
+    let mut best = safety_limit(audio, rate, limiter);
+    let mut points = vec![(0.0, integrated_lufs(&best, rate))];
+    let mut best_miss = loudness_lufs - points[0].1;
+    for _ in 0..MP3_RELIMIT_PASSES {
+        if !best_miss.is_finite() || best_miss.abs() <= MP3_LOUDNESS_TOLERANCE_LU {
             break;
         }
-        gain_db += missing;
+        let Some(gain_db) = next_gain(&points, loudness_lufs) else {
+            break;
+        };
         let gain = 10f64.powf(gain_db / 20.0) as f32;
         let driven: Vec<Vec<f32>> = audio
             .iter()
             .map(|c| c.iter().map(|x| x * gain).collect())
             .collect();
-        limited = safety_limit(&driven, rate, limiter);
+        let limited = safety_limit(&driven, rate, limiter);
+        let lufs = integrated_lufs(&limited, rate);
+        points.push((gain_db, lufs));
+        if (loudness_lufs - lufs).abs() < best_miss.abs() {
+            best_miss = loudness_lufs - lufs;
+            best = limited;
+        }
     }
-    limited
+    best
 }

@@ -16,7 +16,6 @@ pub mod formats;
 pub mod master;
 pub mod measure;
 pub mod metadata;
-pub mod parallel;
 pub mod preflight;
 pub mod report;
 pub mod resample;
@@ -93,9 +92,9 @@ pub enum Stage {
     Master {
         round: usize,
     },
-    Resample,
-    Encode,
-    Verify,
+    /// Converting rates, encoding each deliverable and decoding it back to measure it;
+    /// these overlap, each deliverable is done when it has been measured.
+    Deliver,
     Report,
 }
 
@@ -104,9 +103,7 @@ impl Stage {
         match self {
             Stage::Decode => "decoding".into(),
             Stage::Master { round } => format!("mastering, round {round}"),
-            Stage::Resample => "converting rates".into(),
-            Stage::Encode => "encoding".into(),
-            Stage::Verify => "verifying".into(),
+            Stage::Deliver => "converting, encoding, verifying".into(),
             Stage::Report => "writing the report".into(),
         }
     }
@@ -260,53 +257,60 @@ pub fn render(
     };
     job.cancel.check()?;
 
-    progress(Stage::Resample, 0.0);
-    let at_rates = deliver::at_delivery_rates(&mastered, rate, &job.formats, &settings.limiter)?;
-    drop(mastered);
-    progress(Stage::Resample, 1.0);
+    // Rate conversion, encoding and verification overlap (src/render/deliver.rs).
+    progress(Stage::Deliver, 0.0);
     job.cancel.check()?;
-
     let staging = Staging::create(&job.out_dir)?;
-    progress(Stage::Encode, 0.0);
-    let written = parallel::map(&deliverable_names, |(format, name)| {
-        let delivery_rate = format.rate(rate);
-        deliver::encode(
-            *format,
-            name.clone(),
-            &at_rates[&delivery_rate],
-            delivery_rate,
-            &staging,
-            deliver::EncodeOptions {
-                metadata: &job.metadata,
-                limiter: &settings.limiter,
-                noise_shaping: job.noise_shaping,
-            },
-        )
-    })?;
-    drop(at_rates);
-    progress(Stage::Encode, 1.0);
-    job.cancel.check()?;
-
-    // Measure the files as they are on disk, not the buffers we meant to write.
-    progress(Stage::Verify, 0.0);
     // The report draws the streaming master (the first lossless file) as decoded; keep that
-    // one's audio, and only that one's.
-    let report_master = written
+    // one's audio, and only that one's. Its worker draws the pictures too, while the MP3
+    // encodes on the other core.
+    let report_master = deliverable_names
         .iter()
-        .position(|w| w.format != Format::Mp3)
+        .position(|(f, _)| *f != Format::Mp3)
         .unwrap_or(0);
-    let verified = parallel::map(&written.iter().enumerate().collect::<Vec<_>>(), |(i, w)| {
-        let back = decode::decode_file(&w.staged)?;
-        let m = measure::measure(&back.channels, back.sample_rate);
-        Ok((m, (*i == report_master).then_some(back)))
-    })?;
-    let mut master_audio = None;
-    let mut measured = Vec::with_capacity(verified.len());
-    for (m, audio) in verified {
+    let target_lufs = loudness.map(|l| l.target_lufs);
+    let delivered = deliver::deliver_all(
+        &mastered,
+        rate,
+        &deliverable_names,
+        &staging,
+        deliver::EncodeOptions {
+            metadata: &job.metadata,
+            limiter: &settings.limiter,
+            noise_shaping: job.noise_shaping,
+        },
+        &job.cancel,
+        &mut |f| progress(Stage::Deliver, f),
+        |i, _, back| {
+            let m = measure::measure(&back.channels, back.sample_rate);
+            let plots = if i == report_master {
+                Some(report::Plots::draw(
+                    report::ReportAudio {
+                        channels: &audio.channels,
+                        sample_rate: rate,
+                    },
+                    report::ReportAudio {
+                        channels: &back.channels,
+                        sample_rate: back.sample_rate,
+                    },
+                    target_lufs,
+                )?)
+            } else {
+                None
+            };
+            Ok((m, plots))
+        },
+    )?;
+    drop(mastered);
+    let mut plots = None;
+    let mut written = Vec::with_capacity(delivered.len());
+    let mut measured = Vec::with_capacity(delivered.len());
+    for (w, (m, p)) in delivered {
+        written.push(w);
         measured.push(m);
-        master_audio = master_audio.or(audio);
+        plots = plots.or(p);
     }
-    progress(Stage::Verify, 1.0);
+    job.cancel.check()?;
     let ceiling = settings.limiter.ceiling_dbtp as f64;
     for (w, m) in written.iter().zip(&measured) {
         let path = job.out_dir.join(&w.name);
@@ -361,18 +365,7 @@ pub fn render(
     // The report goes into the staging folder with the files it describes, so it appears
     // with them or not at all.
     progress(Stage::Report, 0.0);
-    if let Some(master) = &master_audio {
-        let plots = report::Plots::draw(
-            report::ReportAudio {
-                channels: &audio.channels,
-                sample_rate: rate,
-            },
-            report::ReportAudio {
-                channels: &master.channels,
-                sample_rate: master.sample_rate,
-            },
-            render_report.loudness.map(|l| l.target_lufs),
-        )?;
+    if let Some(plots) = &plots {
         render_report.peak_memory_bytes = resources::peak_memory_bytes();
         let document = report::ReportDocument::from_render(
             &render_report,
@@ -380,7 +373,7 @@ pub fn render(
             audio.channels.len(),
             report::utc_now_rfc3339(),
         );
-        report::write_report_files(staging.dir(), &document, &plots)?;
+        report::write_report_files(staging.dir(), &document, plots)?;
     }
     progress(Stage::Report, 1.0);
     job.cancel.check()?;

@@ -137,7 +137,7 @@ fn run_round(
 /// interpolation between the nearest points either side of the target when there are such,
 /// otherwise the secant through the two nearest. `None` when the loudness no longer grows
 /// with the gain (the limiter is saturated) below the target.
-fn next_gain(points: &[(f64, f64)], target_lufs: f64) -> Option<f64> {
+pub(crate) fn next_gain(points: &[(f64, f64)], target_lufs: f64) -> Option<f64> {
     let nearest = |below: bool| {
         points
             .iter()

@@ -138,11 +138,18 @@ fn run() -> Result<()> {
     );
     for (i, (label, at)) in stages.iter().enumerate() {
         let until = stages.get(i + 1).map_or(lathe_s, |(_, t)| *t);
-        println!("          {label:<22} {:6.2} s", until - at);
+        println!("          {label:<32} {:6.2} s", until - at);
     }
     for d in &report.deliverables {
+        // The codec stage's lowering tells how many encodes the MP3 took (see
+        // MP3_FIRST_LOWERING_DB in src/render/deliver.rs).
+        let trim = if d.codec_trim_db > 0.0 {
+            format!("  (limited {:.2} dB under the ceiling)", d.codec_trim_db)
+        } else {
+            String::new()
+        };
         println!(
-            "          {:<22} {:7.2} LUFS  {:6.2} dBTP",
+            "          {:<32} {:7.2} LUFS  {:6.2} dBTP{trim}",
             d.format.to_string(),
             d.measurement.integrated_lufs,
             d.measurement.true_peak_dbtp
