@@ -39,7 +39,7 @@ pub fn png_data_uri(png: &[u8]) -> String {
 }
 
 /// `value` with `decimals` and `unit`, or an en dash when there is no value.
-fn num(value: Option<f64>, decimals: usize, unit: &str) -> String {
+pub(crate) fn num(value: Option<f64>, decimals: usize, unit: &str) -> String {
     match value {
         Some(v) if unit.is_empty() => format!("{v:.decimals$}"),
         Some(v) => format!("{v:.decimals$} {unit}"),
@@ -47,13 +47,13 @@ fn num(value: Option<f64>, decimals: usize, unit: &str) -> String {
     }
 }
 
-fn file_name(path: &str) -> String {
+pub(crate) fn file_name(path: &str) -> String {
     Path::new(path)
         .file_name()
         .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { --ink: #22262e; --muted: #5d6570; --line: #d0d4da; --bg: #ffffff; --panel: #f5f6f8;
         --ok: #1e7b3a; --ok-bg: #e3f3e8; --bad: #b3261e; --bad-bg: #fbe6e4; --accent: #1f5fbf; }
 * { box-sizing: border-box; }
@@ -131,7 +131,7 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
     h
 }
 
-fn card(h: &mut String, label: &str, value: &str, note: &str, status: Option<bool>) {
+pub(crate) fn card(h: &mut String, label: &str, value: &str, note: &str, status: Option<bool>) {
     let class = match status {
         Some(true) => "card ok",
         Some(false) => "card bad",

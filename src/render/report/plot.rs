@@ -4,7 +4,8 @@
 //! plotters draws lines without anti-aliasing, so each picture is drawn at [`SUPERSAMPLE`]
 //! times its size and averaged down: smooth curves without a second rasteriser. Text uses the
 //! DejaVu Sans subset bundled next to this file (see DejaVuSans-LICENSE.txt), registered with
-//! plotters' `ab_glyph` font backend, so nothing depends on the system's fonts.
+//! plotters' `ab_glyph` font backend, so nothing depends on the system's fonts. The album's
+//! picture (`album::plot`) draws with the helpers here that are `pub(crate)`.
 
 use std::sync::Once;
 
@@ -35,32 +36,42 @@ fn register_bundled_font() {
 
 // A dark-on-light palette that survives printing in grey: the mix in a muted grey-blue, the
 // master in a strong blue, the target in red.
-const INK: RGBColor = RGBColor(0x22, 0x26, 0x2e);
+pub(crate) const INK: RGBColor = RGBColor(0x22, 0x26, 0x2e);
 const GRID_BOLD: RGBColor = RGBColor(0xd0, 0xd4, 0xda);
 const GRID_LIGHT: RGBColor = RGBColor(0xec, 0xee, 0xf1);
 const MIX: RGBColor = RGBColor(0x9a, 0xa3, 0xae);
-const MASTER: RGBColor = RGBColor(0x1f, 0x5f, 0xbf);
-const TARGET: RGBColor = RGBColor(0xc0, 0x39, 0x2b);
+pub(crate) const MASTER: RGBColor = RGBColor(0x1f, 0x5f, 0xbf);
+pub(crate) const TARGET: RGBColor = RGBColor(0xc0, 0x39, 0x2b);
 
-type Chart<'a, X, Y> = ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>;
+pub(crate) type Chart<'a, X, Y> = ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>;
 
-fn plot_err<E: std::fmt::Display>(e: E) -> ReportError {
+pub(crate) fn plot_err<E: std::fmt::Display>(e: E) -> ReportError {
     ReportError::Plot(e.to_string())
 }
 
 /// Scales a 1x length in pixels to the drawing resolution.
-const fn px(v: u32) -> u32 {
+pub(crate) const fn px(v: u32) -> u32 {
     v * SUPERSAMPLE
 }
 
+/// The drawing area a picture is drawn on, at the supersampled resolution.
+pub(crate) type Root<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
 /// Draws with `draw` into a supersampled RGB buffer and returns the picture as PNG bytes.
 fn render_png(
-    draw: impl FnOnce(
-        &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-    ) -> Result<(), ReportError>,
+    draw: impl FnOnce(&Root<'_>) -> Result<(), ReportError>,
+) -> Result<Vec<u8>, ReportError> {
+    render_png_sized(PLOT_WIDTH, PLOT_HEIGHT, draw)
+}
+
+/// [`render_png`] for a picture of `width` × `height` pixels as stored.
+pub(crate) fn render_png_sized(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&Root<'_>) -> Result<(), ReportError>,
 ) -> Result<Vec<u8>, ReportError> {
     register_bundled_font();
-    let (w, h) = (PLOT_WIDTH * SUPERSAMPLE, PLOT_HEIGHT * SUPERSAMPLE);
+    let (w, h) = (width * SUPERSAMPLE, height * SUPERSAMPLE);
     let mut big = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut big, (w, h)).into_drawing_area();
@@ -69,7 +80,7 @@ fn render_png(
         root.present().map_err(plot_err)?;
     }
     let small = downsample(&big, w as usize, h as usize, SUPERSAMPLE as usize);
-    encode_png(&small, PLOT_WIDTH, PLOT_HEIGHT)
+    encode_png(&small, width, height)
 }
 
 /// Averages each `factor`×`factor` block of an RGB image.
@@ -107,7 +118,7 @@ pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, Report
     Ok(bytes)
 }
 
-fn font(size: u32) -> TextStyle<'static> {
+pub(crate) fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", px(size)).into_font().color(&INK)
 }
 
@@ -122,7 +133,7 @@ fn y_extent(a: &[(f64, f64)], b: &[(f64, f64)]) -> Option<(f64, f64)> {
 
 /// Points with their level clamped to the bottom of the axis, so silence (-∞) and passages
 /// below the axis sit on the floor rather than vanishing.
-fn clamped(points: &[(f64, f64)], floor: f64) -> Vec<(f64, f64)> {
+pub(crate) fn clamped(points: &[(f64, f64)], floor: f64) -> Vec<(f64, f64)> {
     points
         .iter()
         .map(|&(x, y)| (x, if y.is_nan() { floor } else { y.max(floor) }))
@@ -131,14 +142,14 @@ fn clamped(points: &[(f64, f64)], floor: f64) -> Vec<(f64, f64)> {
 
 /// A linear axis with grid lines on whole multiples of round steps (plotters' own choice is
 /// decimal, which reads badly as minutes and seconds, or as LU in steps of 3).
-struct StepAxis {
+pub(crate) struct StepAxis {
     linear: RangedCoordf64,
     bold_step: f64,
     light_step: f64,
 }
 
 impl StepAxis {
-    fn new(range: std::ops::Range<f64>, bold_step: f64, light_step: f64) -> Self {
+    pub(crate) fn new(range: std::ops::Range<f64>, bold_step: f64, light_step: f64) -> Self {
         Self {
             linear: range.into(),
             bold_step,
@@ -179,10 +190,10 @@ impl Ranged for StepAxis {
 
 /// How a curve is drawn, for the plot and its legend.
 #[derive(Clone, Copy)]
-struct Curve<'a> {
-    label: &'a str,
-    color: RGBColor,
-    dashed: bool,
+pub(crate) struct Curve<'a> {
+    pub label: &'a str,
+    pub color: RGBColor,
+    pub dashed: bool,
 }
 
 const MIX_CURVE: Curve<'static> = Curve {
@@ -197,15 +208,16 @@ const MASTER_CURVE: Curve<'static> = Curve {
 };
 
 /// Height of the band above the plot that holds the title (left) and legend (right).
-const HEADER_PX: u32 = 44;
+pub(crate) const HEADER_PX: u32 = 44;
 
 /// Draws the title at the top left and a legend of `curves` at the top right of `root`,
-/// outside the plot, where no curve can hide behind it.
-fn draw_header(
-    root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+/// outside the plot, where no curve can hide behind it. Returns where the legend starts (its
+/// left edge, in the root's pixels), the room a title has.
+pub(crate) fn draw_header(
+    root: &Root<'_>,
     title: &str,
     curves: &[Curve<'_>],
-) -> Result<(), ReportError> {
+) -> Result<i32, ReportError> {
     let title_style = font(19);
     root.draw(&Text::new(
         title,
@@ -218,7 +230,7 @@ fn draw_header(
     let gap = px(8) as i32;
     let space = px(22) as i32;
     let y = px(18) as i32;
-    let mut x = (PLOT_WIDTH * SUPERSAMPLE) as i32 - px(20) as i32;
+    let mut x = root.dim_in_pixel().0 as i32 - px(20) as i32;
     for c in curves.iter().rev() {
         let (w, _) = root
             .estimate_text_size(c.label, &label_style)
@@ -247,17 +259,17 @@ fn draw_header(
         }
         x -= space;
     }
-    Ok(())
+    Ok(x + space)
 }
 
 /// "m:ss" for a time axis.
-fn minutes_seconds(t: &f64) -> String {
+pub(crate) fn minutes_seconds(t: &f64) -> String {
     let s = t.max(0.0).round() as u64;
     format!("{}:{:02}", s / 60, s % 60)
 }
 
 /// A round tick spacing in seconds giving about eight ticks over `duration_s`.
-fn time_step_s(duration_s: f64) -> f64 {
+pub(crate) fn time_step_s(duration_s: f64) -> f64 {
     const STEPS: [f64; 10] = [1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0];
     let want = duration_s / 8.0;
     STEPS.iter().copied().find(|&s| s >= want).unwrap_or(1200.0)
@@ -265,7 +277,13 @@ fn time_step_s(duration_s: f64) -> f64 {
 
 /// A vertical range in whole `step`s around `lo..hi`, at most `max_span` tall, with air on
 /// top and `floor_room` (a fraction of the data's span) below the lowest point.
-fn level_range(lo: f64, hi: f64, step: f64, max_span: f64, floor_room: f64) -> (f64, f64) {
+pub(crate) fn level_range(
+    lo: f64,
+    hi: f64,
+    step: f64,
+    max_span: f64,
+    floor_room: f64,
+) -> (f64, f64) {
     let top = ((hi + 0.5 * step) / step).ceil() * step;
     let room = (floor_room * (hi - lo)).max(step);
     let bottom = (((lo - room) / step).floor() * step)
@@ -274,7 +292,7 @@ fn level_range(lo: f64, hi: f64, step: f64, max_span: f64, floor_room: f64) -> (
     (bottom, top)
 }
 
-fn configure_mesh<X, Y>(
+pub(crate) fn configure_mesh<X, Y>(
     chart: &mut Chart<'_, X, Y>,
     x_desc: &str,
     y_desc: &str,
@@ -301,7 +319,7 @@ where
         .map_err(plot_err)
 }
 
-fn draw_curve<X, Y>(
+pub(crate) fn draw_curve<X, Y>(
     chart: &mut Chart<'_, X, Y>,
     curve: Curve<'_>,
     points: Vec<(f64, f64)>,
