@@ -5,6 +5,9 @@
 //! Every Red Book rule that can be checked from the album file and the mixes' lengths is
 //! checked before any track is rendered, so a typo in an ISRC does not cost a render.
 
+pub mod html;
+pub mod plot;
+pub mod report;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
@@ -14,12 +17,15 @@ use super::decode::decode_file;
 use super::encode::{wav::write_wav, PcmOptions};
 use super::error::RenderError;
 use super::formats::{Format, DEFAULT_FORMATS};
-use super::report::plot::loudness_plot_png;
+use super::staging::Staging;
 use super::{render, Cancel, Fades, Metadata, RenderJob, RenderReport, Stage};
+pub use report::AlbumReportDocument;
 pub use spec::{Album, AlbumLoudness, AlbumTrack};
 
 /// The CD master every album needs, whatever else was asked for.
 pub const CD_FORMAT: Format = DEFAULT_FORMATS[0];
+/// The whole programme as one 44.1 kHz / 16-bit WAV, in the album's output folder.
+pub const CD_STREAM_NAME: &str = "album_44k1_16bit.wav";
 
 /// What to render.
 #[derive(Debug, Clone)]
@@ -48,6 +54,11 @@ pub struct AlbumReport {
     pub ddp: ddp::DdpSummary,
     pub cd_stream: PathBuf,
     pub loudness_png: PathBuf,
+    /// `album_report.json` and `album_report.html`.
+    pub report_json: PathBuf,
+    pub report_html: PathBuf,
+    /// What `album_report.json` holds.
+    pub document: AlbumReportDocument,
     pub warnings: Vec<String>,
 }
 
@@ -116,10 +127,15 @@ pub fn render_album(
         redbook::check_upc_ean(upc).map_err(|e| invalid(&job.out_dir, e))?;
     }
     let ddp_dir = job.out_dir.join("DDP");
-    let cd_stream = job.out_dir.join("album_44k1_16bit.wav");
-    for path in [&ddp_dir, &cd_stream] {
+    let album_files = [
+        CD_STREAM_NAME,
+        report::PNG_NAME,
+        report::JSON_NAME,
+        report::HTML_NAME,
+    ];
+    for path in std::iter::once(ddp_dir.clone()).chain(album_files.map(|n| job.out_dir.join(n))) {
         if path.exists() && !job.force {
-            return Err(RenderError::OutputExists { path: path.clone() });
+            return Err(RenderError::OutputExists { path });
         }
     }
 
@@ -222,16 +238,52 @@ pub fn render_album(
     job.cancel.check()?;
     let summary =
         ddp::write_ddp(&disc, &ddp_dir, job.force).map_err(|e| invalid(&ddp_dir, e.to_string()))?;
-    warnings.extend(summary.warnings.iter().cloned());
     for (track, s) in tracks.iter_mut().zip(&summary.tracks) {
         track.start_s = s.index1.sectors() as f64 / spec::FRAMES_PER_SECOND;
     }
 
+    warnings.extend(summary.warnings.iter().cloned());
+    let files = write_album_files(job, &disc, &tracks, &summary, target, warnings)?;
+    Ok(AlbumReport {
+        tracks,
+        ddp: summary,
+        cd_stream: files.cd_stream,
+        loudness_png: files.loudness_png,
+        report_json: files.report_json,
+        report_html: files.report_html,
+        warnings: files.document.warnings.clone(),
+        document: files.document,
+    })
+}
+
+/// What [`write_album_files`] wrote.
+struct AlbumFiles {
+    cd_stream: PathBuf,
+    loudness_png: PathBuf,
+    report_json: PathBuf,
+    report_html: PathBuf,
+    document: AlbumReportDocument,
+}
+
+/// The album's own files, written into a staging folder and moved into the output folder
+/// together once all are complete: the continuous CD stream, its loudness picture and the
+/// album report. The stream is decoded back from the staged file and measured, as every
+/// deliverable is.
+fn write_album_files(
+    job: &AlbumJob,
+    disc: &Disc,
+    tracks: &[AlbumTrackReport],
+    summary: &ddp::DdpSummary,
+    target_lufs: f64,
+    warnings: Vec<String>,
+) -> Result<AlbumFiles, RenderError> {
+    let album = &job.album;
+    let staging = Staging::create(&job.out_dir)?;
     // The whole programme as one stream: the DDP image's audio, gaps and all.
-    let stream = cd_stream_audio(&disc);
+    let staged_stream = staging.path(CD_STREAM_NAME);
     write_wav(
-        &cd_stream,
-        &stream,
+        &staged_stream,
+        &cd_stream_audio(disc),
         redbook::SAMPLE_RATE_HZ,
         PcmOptions::new(16),
         &Metadata {
@@ -242,17 +294,52 @@ pub fn render_album(
             year: album.year.clone(),
         },
     )?;
-    let series = super::analysis::short_term_series(&stream, redbook::SAMPLE_RATE_HZ);
-    let png = loudness_plot_png(&[], &series, Some(target))?;
-    let loudness_png = job.out_dir.join("album_loudness.png");
-    super::report::write_atomic(&loudness_png, &png)?;
+    job.cancel.check()?;
+    let stream = decode_file(&staged_stream)?;
+    let measured = super::measure::measure(&stream.channels, stream.sample_rate);
+    // The stream starts at track 1's index 01, after the disc's 2-second pre-gap: shift its
+    // readings to CD time so they line up with the track starts.
+    let pregap_s = f64::from(redbook::FIRST_PREGAP_SECTORS) / spec::FRAMES_PER_SECOND;
+    let series: Vec<(f64, f64)> =
+        super::analysis::short_term_series(&stream.channels, stream.sample_rate)
+            .into_iter()
+            .map(|(t, l)| (t + pregap_s, l))
+            .collect();
+    drop(stream);
+    job.cancel.check()?;
 
-    Ok(AlbumReport {
+    let cd_stream = job.out_dir.join(CD_STREAM_NAME);
+    let loudness_png = job.out_dir.join(report::PNG_NAME);
+    let document = AlbumReportDocument::build(report::AlbumReportInput {
+        album,
+        target_lufs,
         tracks,
         ddp: summary,
+        stream: &measured,
+        cd_stream: &cd_stream,
+        loudness_png: &loudness_png,
+        warnings: &warnings,
+        created_utc: super::report::utc_now_rfc3339(),
+    });
+    let png = plot::album_plot_png(&document, &series)?;
+    super::report::write_atomic(&staging.path(report::PNG_NAME), &png)?;
+    let mut json = document
+        .to_json()
+        .map_err(super::report::ReportError::from)?;
+    json.push('\n');
+    super::report::write_atomic(&staging.path(report::JSON_NAME), json.as_bytes())?;
+    super::report::write_atomic(
+        &staging.path(report::HTML_NAME),
+        html::render_album_html(&document, &png).as_bytes(),
+    )?;
+    job.cancel.check()?;
+    staging.commit(&job.out_dir)?;
+    Ok(AlbumFiles {
         cd_stream,
         loudness_png,
-        warnings,
+        report_json: job.out_dir.join(report::JSON_NAME),
+        report_html: job.out_dir.join(report::HTML_NAME),
+        document,
     })
 }
 
