@@ -47,7 +47,8 @@ Album:
   --album <file>         Master an album: the tracks in order with their gaps, titles, ISRCs
                          and settings (see README, \"Albums\"). Writes every track's
                          deliverables, the album as one 44.1 kHz / 16-bit WAV, a DDP 2.00
-                         image for the CD plant and a loudness picture of the whole album.
+                         image for the CD plant, a loudness picture of the whole album and
+                         the album report (album_report.json, album_report.html).
 
 Other:
   --settings <file>      Chain settings (TOML, the ChainSettings format; see README). The
@@ -55,8 +56,10 @@ Other:
   --out <dir>            Output folder. Default: masters/<mix name>/
   --force                Replace masters that already exist (only once the new ones are
                          complete and verified).
-  --json                 Print report.json on stdout instead of the summary. Every render
-                         writes report.json and report.html (with plots) beside the masters.
+  --json                 Print report.json (album_report.json for an album) on stdout
+                         instead of the summary. Every render writes report.json and
+                         report.html (with plots) beside the masters; an album also writes
+                         album_report.json and album_report.html.
   -h, --help             This text.
 
 Example:
@@ -245,30 +248,82 @@ fn render_album(args: Args, path: PathBuf) -> Result<()> {
     });
     progress.bar.finish_and_clear();
     let report = report?;
-    println!("album    {} / {}", job.album.title, job.album.artist);
-    println!("  #  start     target   LUFS    dBTP   title");
-    for t in &report.tracks {
-        let cd = t
-            .render
-            .deliverables
-            .iter()
-            .find(|d| d.format == album::CD_FORMAT)
-            .map(|d| d.measurement);
-        let (lufs, tp) = cd.map_or((f64::NAN, f64::NAN), |m| {
-            (m.integrated_lufs, m.true_peak_dbtp)
-        });
-        let start = t.start_s;
-        println!(
-            " {:2}  {:02}:{:05.2}  {:6.1}  {:6.2}  {:6.2}   {}",
-            t.number,
-            (start / 60.0) as u32,
-            start % 60.0,
-            t.target_lufs,
-            lufs,
-            tp,
-            t.title
-        );
+    if args.json {
+        // The same document the render wrote beside the album.
+        let text = std::fs::read_to_string(&report.report_json)
+            .with_context(|| format!("{}: cannot read the report", report.report_json.display()))?;
+        print!("{text}");
+        return Ok(());
     }
+    print_album_summary(&report);
+    Ok(())
+}
+
+/// A cell of the album table: the value or a dash.
+fn cell(value: Option<f64>, decimals: usize) -> String {
+    value.map_or("-".to_string(), |v| format!("{v:.decimals$}"))
+}
+
+fn print_album_summary(report: &lathe::render::album::AlbumReport) {
+    let doc = &report.document;
+    let mode = match doc.loudness_mode {
+        lathe::render::album::AlbumLoudness::Album => "album-relative",
+        lathe::render::album::AlbumLoudness::Track => "per track",
+    };
+    println!(
+        "album    {} / {}: {mode} loudness, target {:.1} LUFS",
+        doc.title, doc.artist, doc.target_lufs
+    );
+    // One layout for the header, the tracks and the album's line: start and gap in CD time
+    // (MM:SS:FF from the start of the disc, track 1's pre-gap included), the loudness
+    // figures of each delivered 44.1 kHz / 16-bit file.
+    let row = |c: [&str; 12]| {
+        println!(
+            " {:>2}  {:8} {:>8}  {:8}  {:8}  {:>6}  {:>4}  {:>6}  {:>4}  {:>6}  {:>5}  {}",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]
+        )
+    };
+    row([
+        "#", "start", "(s)", "gap", "length", "target", "gain", "LUFS", "LRA", "dBTP", "PLR",
+        "title",
+    ]);
+    for t in &doc.tracks {
+        let m = &t.measurement;
+        let gain = if t.gain_db.abs() < 0.05 {
+            "0.0".to_string()
+        } else {
+            format!("{:+.1}", t.gain_db)
+        };
+        row([
+            &t.number.to_string(),
+            &t.start.msf,
+            &format!("{:.2}", t.start.seconds),
+            &t.gap_before.msf,
+            &t.cd_length.msf,
+            &format!("{:.1}", t.target_lufs),
+            &gain,
+            &cell(m.integrated_lufs, 2),
+            &cell(m.loudness_range_lu, 1),
+            &cell(m.true_peak_dbtp, 2),
+            &cell(m.plr_db, 1),
+            &t.title,
+        ]);
+    }
+    let a = &doc.album;
+    row([
+        "",
+        "lead-out",
+        "",
+        "",
+        &doc.lead_out.msf,
+        "",
+        "",
+        &cell(a.integrated_lufs, 2),
+        &cell(a.loudness_range_lu, 1),
+        &cell(a.true_peak_dbtp, 2),
+        &cell(a.plr_db, 1),
+        "album (the whole CD stream)",
+    ]);
     for w in &report.warnings {
         println!("WARNING  {w}");
     }
@@ -277,9 +332,14 @@ fn render_album(args: Args, path: PathBuf) -> Result<()> {
         report.ddp.dir.display(),
         report.ddp.lead_out.digits()
     );
-    println!("wrote    {}", report.cd_stream.display());
-    println!("wrote    {}", report.loudness_png.display());
-    Ok(())
+    for path in [
+        &report.cd_stream,
+        &report.loudness_png,
+        &report.report_json,
+        &report.report_html,
+    ] {
+        println!("wrote    {}", path.display());
+    }
 }
 
 fn render(args: Args) -> Result<()> {
