@@ -68,17 +68,13 @@ Example:
 ";
 
 /// Targets of the platforms `--platform` knows, LUFS integrated.
+/// The target of a `--platform` name, from the plugin's own table (`dsp::platforms`);
+/// `custom` is no platform here, `--target` says the number.
 fn platform_target(name: &str) -> Option<f64> {
-    // MERGE-TEMP: replaced by dsp::platforms.
-    Some(match name {
-        "spotify" | "youtube" | "amazon" | "tidal" => -14.0,
-        "apple" => -16.0,
-        "deezer" => -15.0,
-        "ebu" => -23.0,
-        "atsc" => -24.0,
-        "cd" => -9.0,
-        _ => return None,
-    })
+    match name.parse::<lathe::dsp::platforms::Platform>() {
+        Ok(lathe::dsp::platforms::Platform::Custom) | Err(_) => None,
+        Ok(p) => Some(p.target_lufs() as f64),
+    }
 }
 
 #[derive(Default)]
