@@ -32,6 +32,7 @@ pub mod ids {
     pub const AUTO_RELEASE: &str = "lim_auto";
     pub const OUTPUT_GAIN: &str = "out_gain";
     pub const AB_BYPASS: &str = "ab_bypass";
+    pub const BYPASS: &str = "bypass";
     pub const TARGET_PRESET: &str = "tg_pre";
     pub const TARGET_LUFS: &str = "tg_lufs";
     pub const LEARN: &str = "tg_learn";
@@ -58,6 +59,10 @@ pub struct LatheParams {
     /// A/B against the input at equal loudness.
     #[id = "ab_bypass"]
     pub ab_bypass: BoolParam,
+    /// The host's bypass: flagged as such, so a DAW's bypass button drives it and the
+    /// plugin keeps the track aligned (the input comes out delayed by the latency).
+    #[id = "bypass"]
+    pub bypass: BoolParam,
 }
 
 #[derive(Params)]
@@ -185,6 +190,7 @@ impl Default for LatheParams {
             },
             target: TargetParams::default(),
             ab_bypass: BoolParam::new("A/B Bypass (matched)", false),
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
         }
     }
 }
@@ -216,6 +222,7 @@ impl LatheParams {
             },
             monitor: MonitorSettings {
                 bypass: self.ab_bypass.value(),
+                host_bypass: self.bypass.value(),
             },
             target: self.target.settings(),
         }
@@ -254,6 +261,7 @@ mod tests {
             ids::AUTO_RELEASE,
             ids::OUTPUT_GAIN,
             ids::AB_BYPASS,
+            ids::BYPASS,
             ids::MONO_BELOW,
             ids::MONO_BELOW_HZ,
             ids::TARGET_PRESET,
@@ -264,7 +272,8 @@ mod tests {
         }
         // Plus the multiband stage: 6 global and 8 per band.
         // Plus the EQ: 9 global and 3 per bell. Plus mono-below (2) and the target (3).
-        assert_eq!(registered.len(), 9 + 6 + 4 * 8 + 9 + 3 * 3 + 2 + 3);
+        // Plus the host's bypass.
+        assert_eq!(registered.len(), 9 + 6 + 4 * 8 + 9 + 3 * 3 + 2 + 3 + 1);
         assert!(params
             .serialize_fields()
             .contains_key(ids::LEARNED_GAIN_KEY));

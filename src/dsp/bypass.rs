@@ -6,6 +6,9 @@
 //! integrated loudness (ITU-R BS.1770-4, from the chain's own meters), so A and B compare at
 //! equal loudness. Switching crossfades over [`CROSSFADE_MS`]; the match gain glides, so
 //! neither clicks.
+//!
+//! The host's bypass switch uses the same path at a match of 0 dB: the input, delayed, as it
+//! came in.
 
 use super::smoothed_gain::SmoothedGain;
 
@@ -95,7 +98,9 @@ impl MatchedBypass {
             let at = (start + i + cap - self.delay) % cap;
             for (ring, ch) in self.rings.iter().zip(channels.iter_mut()) {
                 let dry = ring[at] * g;
-                ch[i] += (dry - ch[i]) * self.mix;
+                // Weighted sum, not `ch + (dry - ch) * mix`: at mix 1 this is the dry sample to
+                // the bit (and at 0 the processed one), where the difference form rounds twice.
+                ch[i] = ch[i] * (1.0 - self.mix) + dry * self.mix;
             }
         }
     }

@@ -221,7 +221,12 @@ impl Chain {
             if let Some(loudness) = &mut self.output_loudness {
                 loudness.add(chunk);
             }
-            self.bypass.mix(chunk, s.monitor.bypass, match_db);
+            // The host's bypass plays the input itself: no loudness match.
+            if s.monitor.host_bypass {
+                self.bypass.mix(chunk, true, 0.0);
+            } else {
+                self.bypass.mix(chunk, s.monitor.bypass, match_db);
+            }
             // Filters and gains can take a tiny input below the subnormal line on the way out
             // (an f64 EQ state cast to f32, a -24 dB gain on a 1e-37 sample). Hosts and
             // validators reject subnormal output, so flush once more at the door.

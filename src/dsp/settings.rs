@@ -76,6 +76,11 @@ pub struct ChainSettings {
 pub struct MonitorSettings {
     /// A/B: play the input at the master's loudness instead of the master (see `bypass.rs`).
     pub bypass: bool,
+    /// The host's bypass switch (CLAP `CLAP_PARAM_IS_BYPASS`, VST3 `kIsBypass`): the input,
+    /// delayed by the latency, at unity gain. A host that finds this switch uses it instead of
+    /// cutting the plugin out, so bypassing keeps the track aligned and does not click. It
+    /// wins over the A/B switch.
+    pub host_bypass: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
