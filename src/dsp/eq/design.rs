@@ -382,10 +382,21 @@ impl Designer {
         let [p_lo, p_hi] = TILT_CORNERS_HZ.map(|c| (-omega(c * root_r, self.sample_rate)).exp());
         let (a1, a2) = (-(p_lo + p_hi), p_lo * p_hi);
         let (n0, n1, n2) = a_terms(a1, a2);
-        let (p0, p1, p2) = phis(omega(TILT_PIVOT_HZ, self.sample_rate));
+        // The third match is the pivot (0 dB) wherever it lies well below Nyquist, which is
+        // every rate from 4 kHz up. Below that (no audio rate, but a host may ask: fuzzers do)
+        // the pivot nears or passes Nyquist, where the match degenerates (φ2 = 0 at Nyquist)
+        // and the boost's inverse blows up; the match moves down to fs/4 and takes the analog
+        // value there.
+        let match_hz = TILT_PIVOT_HZ.min(0.25 * self.sample_rate);
+        let match_sq = if match_hz == TILT_PIVOT_HZ {
+            1.0
+        } else {
+            tilt_analog_sq(match_hz, down)
+        };
+        let (p0, p1, p2) = phis(omega(match_hz, self.sample_rate));
         let big_b0 = n0 / sq(sq(root_r));
         let big_b1 = n1 * tilt_analog_sq(0.5 * self.sample_rate, down);
-        let big_b2 = (n0 * p0 + n1 * p1 + n2 * p2 - big_b0 * p0 - big_b1 * p1) / p2;
+        let big_b2 = ((n0 * p0 + n1 * p1 + n2 * p2) * match_sq - big_b0 * p0 - big_b1 * p1) / p2;
         let (b0, b1, b2) = numerator_from_b(big_b0, big_b1, big_b2);
         let cut = Biquad { b0, b1, b2, a1, a2 };
         if tilt_db < 0.0 {
@@ -466,6 +477,47 @@ mod tests {
                     let c = d.high_pass_section(f, q, 0.0);
                     assert!(roots_inside(c.a1, c.a2));
                     assert_eq!((c.b1 / c.b0, c.b2 / c.b0), (-2.0, 1.0), "double zero at DC");
+                }
+            }
+        }
+    }
+
+    /// Lathe is made for 44.1 to 192 kHz, but a host may activate it at any rate (the CLAP
+    /// validator's fuzzer picks rates from 1 kHz up): every design must stay stable and
+    /// minimum phase there too, or the output turns to NaN.
+    #[test]
+    fn every_design_is_stable_and_minimum_phase_at_any_rate_a_host_may_ask_for() {
+        for fs in [
+            500.0, 1_000.0, 1_106.44, 1_500.0, 2_000.0, 2_500.0, 3_000.0, 4_000.0, 8_000.0,
+            11_025.0, 22_050.0, 384_000.0, 768_000.0,
+        ] {
+            let d = Designer::new(fs);
+            let check = |c: Biquad, what: &str| {
+                assert!(roots_inside(c.a1, c.a2), "{fs} {what}: unstable {c:?}");
+                let m = (c.b1 / c.b0, c.b2 / c.b0);
+                assert!(
+                    roots_inside(m.0, m.1),
+                    "{fs} {what}: not minimum phase {c:?}"
+                );
+            };
+            for g in [-12.0, -0.01, 0.01, 12.0] {
+                for f in [20.0, 250.0, 1_000.0, 10_000.0, 20_000.0] {
+                    for q in [0.2, 1.0, 10.0] {
+                        check(d.bell(f, q, g), "bell");
+                    }
+                    for q in [0.3, 2.0] {
+                        check(d.low_shelf(f.min(2_000.0), q, g), "low shelf");
+                        check(d.high_shelf(f.max(1_000.0), q, g), "high shelf");
+                    }
+                }
+                check(d.tilt(g * 0.5), "tilt");
+            }
+            for f in [10.0, 120.0] {
+                for q in [0.5412, 1.3066] {
+                    for depth in [0.0, 0.5, 0.99] {
+                        let c = d.high_pass_section(f, q, depth);
+                        assert!(roots_inside(c.a1, c.a2), "{fs} high-pass: unstable {c:?}");
+                    }
                 }
             }
         }
