@@ -11,8 +11,10 @@ use std::ffi::CStr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
-use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
@@ -115,6 +117,16 @@ pub struct ParamDesc {
     pub min: f64,
     pub max: f64,
     pub default: f64,
+    pub flags: ParamInfoFlags,
+}
+
+/// A parameter change the host sends: at `frame` (counted from the start of the audio given
+/// to [`Lathe::process_events`]), set parameter `id` to the normalised `value`.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamChange {
+    pub frame: usize,
+    pub id: ClapId,
+    pub value: f64,
 }
 
 /// A loaded, instantiated Lathe. Activate it with [`Lathe::activate`], then process.
@@ -193,6 +205,7 @@ impl Lathe {
                 min: info.min_value,
                 max: info.max_value,
                 default: info.default_value,
+                flags: info.flags,
             });
         }
 
@@ -217,6 +230,61 @@ impl Lathe {
                 panic!("no parameter named {name:?}; the plugin has {names:?}")
             })
             .id
+    }
+
+    /// The parameter the plugin flags as its bypass switch (`CLAP_PARAM_IS_BYPASS`), if any.
+    pub fn bypass_param(&self) -> Option<ClapId> {
+        self.params
+            .iter()
+            .find(|p| p.flags.contains(ParamInfoFlags::IS_BYPASS))
+            .map(|p| p.id)
+    }
+
+    /// Selects the audio ports configuration (audio-ports-config extension) whose main input
+    /// and output have `channels` channels, as a host does on a mono or stereo track. Only
+    /// while deactivated; panics if the plugin offers no such configuration.
+    pub fn select_layout(&mut self, channels: u32) {
+        self.deactivate();
+        let handle = self.instance.plugin_handle();
+        let configs = handle
+            .get_extension::<PluginAudioPortsConfig>()
+            .expect("the plugin offers the audio-ports-config extension");
+        let mut buffer = AudioPortsConfigBuffer::new();
+        let mut offered = Vec::new();
+        let mut found = None;
+        for index in 0..configs.count(&handle) {
+            let Some(c) = configs.get(&handle, index, &mut buffer) else {
+                continue;
+            };
+            let inputs = c.main_input.as_ref().map(|p| p.channel_count);
+            let outputs = c.main_output.as_ref().map(|p| p.channel_count);
+            offered.push((inputs, outputs));
+            if inputs == Some(channels) && outputs == Some(channels) {
+                found = Some(c.id);
+                break;
+            }
+        }
+        let id = found.unwrap_or_else(|| {
+            panic!("no {channels}-in/{channels}-out configuration; the plugin offers {offered:?}")
+        });
+        configs
+            .select(&handle, id)
+            .unwrap_or_else(|e| panic!("selecting configuration {id}: {e}"));
+    }
+
+    /// Channels of the main input and output port, as the audio-ports extension reports them.
+    pub fn main_port_channels(&mut self) -> (u32, u32) {
+        let handle = self.instance.plugin_handle();
+        let ports = handle
+            .get_extension::<PluginAudioPorts>()
+            .expect("the plugin offers the audio-ports extension");
+        let mut buffer = AudioPortInfoBuffer::new();
+        let mut channels = |is_input| {
+            ports
+                .get(&handle, 0, is_input, &mut buffer)
+                .map_or(0, |p| p.channel_count)
+        };
+        (channels(true), channels(false))
     }
 
     /// The parameter's current value as the host sees it (nice-plug: normalised, 0..1).
@@ -305,7 +373,31 @@ impl Lathe {
         first_block_params: &[(ClapId, f64)],
         blocks: &[usize],
     ) -> Vec<Vec<f32>> {
+        let changes: Vec<ParamChange> = first_block_params
+            .iter()
+            .map(|&(id, value)| ParamChange {
+                frame: 0,
+                id,
+                value,
+            })
+            .collect();
+        self.process_events(input, &changes, blocks)
+    }
+
+    /// Like [`Lathe::process`], with each parameter change sent in the block that holds its
+    /// frame, at its offset inside that block (CLAP events carry a sample time per block).
+    /// `changes` must be sorted by frame.
+    pub fn process_events(
+        &mut self,
+        input: &[Vec<f32>],
+        changes: &[ParamChange],
+        blocks: &[usize],
+    ) -> Vec<Vec<f32>> {
         assert!(!blocks.is_empty() && blocks.iter().all(|&b| b > 0));
+        assert!(
+            changes.windows(2).all(|w| w[0].frame <= w[1].frame),
+            "parameter changes out of order"
+        );
         assert!(
             blocks.iter().all(|&b| b <= self.max_block as usize),
             "a block is longer than the max_frames_count given at activation"
@@ -322,11 +414,8 @@ impl Lathe {
         let mut input_ports = AudioPorts::with_capacity(input.len(), 1);
         let mut output_ports = AudioPorts::with_capacity(input.len(), 1);
 
-        let mut events = EventBuffer::with_capacity(first_block_params.len());
-        for &(id, value) in first_block_params {
-            events.push(&ParamValueEvent::new(0, id, Pckn::match_all(), value));
-        }
-        let no_events = EventBuffer::new();
+        let mut in_events = EventBuffer::with_capacity(changes.len());
+        let mut next_change = 0;
         let mut out_events = EventBuffer::new();
 
         let mut start = 0;
@@ -334,8 +423,19 @@ impl Lathe {
         while start < frames {
             let len = blocks[k % blocks.len()].min(frames - start);
             let end = start + len;
-            let in_events = if k == 0 { &events } else { &no_events };
             k += 1;
+            in_events.clear();
+            // Every change whose frame falls in this block, at its offset from the block's start.
+            while let Some(c) = changes.get(next_change).filter(|c| c.frame < end) {
+                let offset = (c.frame - start) as u32;
+                in_events.push(&ParamValueEvent::new(
+                    offset,
+                    c.id,
+                    Pckn::match_all(),
+                    c.value,
+                ));
+                next_change += 1;
+            }
 
             let audio_in = input_ports.with_input_buffers([AudioPortBuffer {
                 latency: 0,
@@ -365,6 +465,11 @@ impl Lathe {
                 .unwrap_or_else(|e| panic!("process failed at frame {start}: {e}"));
             start = end;
         }
+        assert_eq!(
+            next_change,
+            changes.len(),
+            "parameter changes at or past frame {frames} were never sent"
+        );
         host_out
     }
 }
