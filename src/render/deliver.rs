@@ -181,7 +181,8 @@ pub fn deliver_all<T: Send>(
             })
             .collect()
     });
-    // An error (the first one taken, in the deliverables' order) wins over the results.
+    // Any error wins over the results: the one of the earliest deliverable, in the
+    // deliverables' order, so the message does not depend on which worker was faster.
     done.sort_by_key(|(i, _)| *i);
     if let Some(pos) = done.iter().position(|(_, r)| r.is_err()) {
         return Err(done
