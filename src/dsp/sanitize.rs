@@ -2,15 +2,27 @@
 //!
 //! nice-plug does not flush denormals, and hosts and files can hand us NaN or ±Inf. A NaN that
 //! reaches a recursive filter or the limiter's envelope stays there for good, and subnormal
-//! numbers cost x86 cores up to ~100x per operation. So every sample is checked once, at the
-//! door, before any stage keeps state from it.
+//! numbers cost x86 cores up to ~100x per operation. Finite but absurd values are as bad: a
+//! sample near f32::MAX overflows to Inf at the first gain above 0 dB, and Inf becomes NaN
+//! in the next filter or in the limiter's `Inf × 0`. So every sample is checked once, at the
+//! door, before any stage keeps state from it (`tests/hostile_audio.rs`).
 
 /// Below this magnitude a sample is treated as silence (about -600 dBFS, far under any
 /// converter's noise, but well above the subnormal range of f32 at ~1.2e-38).
 pub const FLUSH_BELOW: f32 = 1e-30;
 
-/// Replaces NaN and ±Inf with 0 and flushes tiny values to 0, in place.
-/// Returns how many samples were non-finite, so a meter can report it.
+/// Larger magnitudes are clipped to this (+120 dBFS). Every gain of the chain together (input
+/// trim +24 dB; shelves, bells and tilt stacked at one frequency +66 dB; band makeup +24 dB;
+/// width +6 dB; drive and learned gain +48 dB) raises a sample by at most about 170 dB, so
+/// from here the largest value any stage sees stays under 1e15, whose square (RMS detection,
+/// loudness sums) still fits an f32 with eight orders of magnitude to spare. No audio comes
+/// near it: float mixes peak within a few dB of full scale, and +40 dB "overs" are already a
+/// host's gain error.
+pub const CLIP_ABOVE: f32 = 1e6;
+
+/// Replaces NaN and ±Inf with 0, flushes tiny values to 0 and clips absurdly large ones to
+/// ±[`CLIP_ABOVE`], in place. Returns how many samples were non-finite, so a meter can
+/// report it.
 #[inline]
 pub fn sanitize(samples: &mut [f32]) -> usize {
     let mut bad = 0;
@@ -20,6 +32,8 @@ pub fn sanitize(samples: &mut [f32]) -> usize {
             bad += 1;
         } else if s.abs() < FLUSH_BELOW {
             *s = 0.0;
+        } else if s.abs() > CLIP_ABOVE {
+            *s = CLIP_ABOVE.copysign(*s);
         }
     }
     bad
@@ -48,7 +62,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nan_inf_and_subnormals_become_zero() {
+    fn nan_inf_and_subnormals_become_zero_and_huge_values_are_clipped() {
         let mut x = [
             f32::NAN,
             f32::INFINITY,
@@ -57,8 +71,10 @@ mod tests {
             -1e-35,
             0.5,
             -1.0,
+            f32::MAX,
+            -1e7,
         ];
         assert_eq!(sanitize(&mut x), 3);
-        assert_eq!(x, [0.0, 0.0, 0.0, 0.0, 0.0, 0.5, -1.0]);
+        assert_eq!(x, [0.0, 0.0, 0.0, 0.0, 0.0, 0.5, -1.0, 1e6, -1e6]);
     }
 }
