@@ -30,10 +30,8 @@ pub use settings::{
 };
 
 use compressor::{Ballistics, Group, Targets};
-use crossover::{Crossover, CrossoverCoeffs};
+use crossover::{Crossover, CrossoverCoeffs, STATE_FLUSH};
 use simd::F4;
-
-use super::sanitize::flush;
 
 /// Time constant of the RMS detector's mean square (one pole), ms.
 pub const RMS_TIME_CONSTANT_MS: f32 = 10.0;
@@ -413,7 +411,9 @@ impl Kernel {
     /// One frame: (M, S) in, (M, S) out.
     #[inline(always)]
     fn frame(&mut self, m: f32, s: f32) -> (f32, f32) {
-        let bands = self.xover.tick(&self.coeffs, flush(m), flush(s));
+        // Inputs under the state flush line enter the tree as zero (see `STATE_FLUSH`).
+        let quiet = |x: f32| if x.abs() < STATE_FLUSH { 0.0 } else { x };
+        let bands = self.xover.tick(&self.coeffs, quiet(m), quiet(s));
         let mut out = F4::ZERO;
         for (i, v) in [bands.0, bands.1].into_iter().enumerate() {
             Group::detect(&mut self.peak[i], &mut self.sum_sq[i], v, self.link);

@@ -39,12 +39,17 @@ use super::simd::F4;
 /// k = 1/Q of a Butterworth 2nd-order section.
 pub const K: f32 = std::f32::consts::SQRT_2;
 
-/// State values under this are flushed to zero on the control cadence (-400 dB: inaudible,
-/// and far enough above f32's subnormal range, ~1.2e-38, that no state decays into it
-/// between two flushes: the fastest-decaying pole of these filters, at fs/4, loses a factor
-/// 0.41 per sample, so 1e-20 needs 46 samples to get there, more than the longest control
-/// period).
-pub const STATE_FLUSH: f32 = 1e-20;
+/// State values under this are flushed to zero on the control cadence, and inputs under it
+/// enter the filters as zero (-200 dBFS: inaudible, 56 dB under a 24-bit converter's noise).
+/// Why so high: within one sample a value crosses up to four low-pass sections of the tree
+/// (two of the middle split, two of the outer one), each scaling a fresh input by g² (g =
+/// tan(π·f/fs)); at the lowest crossovers (20, 40, 80 Hz) and 192 kHz that is a factor of
+/// 2e-27 in all, so anything under ~6e-12 could land in f32's subnormal range (~1.2e-38)
+/// right after a flush (found by `tests/hostile_audio.rs` with a flush line of 1e-20). From
+/// 1e-10 the smallest such value is ~2e-37. A state left to decay needs more than 70 samples
+/// to fall from 1e-10 into the subnormal range even at the fastest pole of these filters
+/// (fs/4, a factor 0.41 per sample), longer than the longest control period.
+pub const STATE_FLUSH: f32 = 1e-10;
 
 /// Per-lane coefficients of a Butterworth SVF.
 #[derive(Debug, Clone, Copy, Default)]

@@ -27,7 +27,7 @@
 //! stage's control period, counted from `reset`, so the output does not depend on the host's
 //! block sizes. IIR only: no latency. Mono input passes untouched.
 
-use crate::dsp::multiband::crossover::{Svf, SvfCoeffs, K};
+use crate::dsp::multiband::crossover::{Svf, SvfCoeffs, K, STATE_FLUSH};
 use crate::dsp::multiband::simd::F4;
 use crate::dsp::multiband::{control_period, SMOOTHING_MS};
 use crate::dsp::settings::MONO_BELOW_HZ;
@@ -162,7 +162,10 @@ impl MonoBelow {
         let mut filtered = |l: f32, r: f32| {
             let m = (l + r) * 0.5;
             let s = (l - r) * 0.5;
-            let (hp, bp, _) = first.tick(&c, F4::new(m, s, 0.0, 0.0));
+            // The filters hear inputs under the state flush line as zero (see
+            // `STATE_FLUSH`); the mid itself passes untouched.
+            let x = F4::new(m, s, 0.0, 0.0).flush_below(STATE_FLUSH);
+            let (hp, bp, _) = first.tick(&c, x);
             let m = m - 2.0 * K * bp.0[0];
             let (hp, _, _) = second.tick(&c, F4::new(0.0, hp.0[1], 0.0, 0.0));
             let s = hp.0[1];
