@@ -246,6 +246,107 @@ fn flac_24_bit_at_88k2_and_96k_round_trips_with_vorbis_comments() {
     assert_eq!(files_in(&dir).len(), 2);
 }
 
+/// The text frames of an ID3v2.3 tag: (id, text), decoding ISO-8859-1 and UTF-16 with BOM.
+fn id3_text_frames(tag: &[u8]) -> Vec<(String, String)> {
+    assert_eq!(&tag[..4], b"ID3\x03");
+    let size = tag[6..10]
+        .iter()
+        .fold(0usize, |n, &b| (n << 7) | usize::from(b & 0x7F));
+    assert_eq!(size + 10, tag.len(), "tag size");
+    let mut out = Vec::new();
+    let mut i = 10;
+    while i + 10 <= tag.len() {
+        let id = String::from_utf8(tag[i..i + 4].to_vec()).unwrap();
+        let len = u32::from_be_bytes(tag[i + 4..i + 8].try_into().unwrap()) as usize;
+        let data = &tag[i + 10..i + 10 + len];
+        let text = match data[0] {
+            0 => data[1..].iter().map(|&b| b as char).collect(),
+            1 => {
+                assert_eq!(&data[1..3], &[0xFF, 0xFE]);
+                let units: Vec<u16> = data[3..]
+                    .chunks(2)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                    .collect();
+                String::from_utf16(&units).unwrap()
+            }
+            e => panic!("{id}: encoding {e}"),
+        };
+        out.push((id, text));
+        i += 10 + len;
+    }
+    assert_eq!(i, tag.len());
+    out
+}
+
+/// Tags from the command line or an album file may hold anything: control characters (NUL,
+/// line breaks, escape sequences, C1 codes) and megabytes of text. Every container gets the
+/// same clean, bounded values: RIFF INFO and the ID3 chunk of a WAV, FLAC's Vorbis comments,
+/// the MP3's ID3v2 tag.
+#[test]
+fn hostile_tags_are_written_clean_and_bounded_in_every_container() {
+    use lathe::render::metadata::MAX_FIELD_CHARS;
+    let dir = scratch("hostile-tags");
+    let hostile = Metadata {
+        title: Some("Intro\0\r\n\x1b[2J\u{7f}\u{85}\u{9b}Outro".into()),
+        artist: Some(format!("Zoë{}", "ö".repeat(300_000))),
+        album: Some("\t\0\n".into()),
+        isrc: Some("GB-AYE-06-01498\0".into()),
+        year: Some("2024\n".into()),
+    };
+    let clean = |what: &str, tags: &[(String, String)]| {
+        for (k, v) in tags {
+            assert!(!v.chars().any(char::is_control), "{what} {k}: {v:?}");
+            assert!(
+                v.chars().count() <= MAX_FIELD_CHARS,
+                "{what} {k}: {} chars",
+                v.len()
+            );
+        }
+        assert!(
+            tags.iter().any(|(_, v)| v == "Intro  [2J Outro"),
+            "{what}: {tags:?}"
+        );
+        assert!(
+            tags.iter()
+                .any(|(_, v)| v.starts_with("Zoëöö") && v.chars().count() == MAX_FIELD_CHARS),
+            "{what}: the artist is cut to {MAX_FIELD_CHARS} characters"
+        );
+    };
+    let audio = common::music_like(48_000, 48_000.0, 0.5, 3);
+
+    let wav = dir.join("tags.wav");
+    write_wav(&wav, &audio, 48_000, PcmOptions::new(24), &hostile).unwrap();
+    let chunks = riff_chunks(&std::fs::read(&wav).unwrap());
+    let info = info_items(&chunks[1].1);
+    clean("WAV INFO", &info);
+    assert!(
+        !info.iter().any(|(k, _)| k == "IPRD"),
+        "a blank album is left out: {info:?}"
+    );
+    let id3 = id3_text_frames(&chunks[2].1);
+    clean("WAV ID3", &id3);
+    assert!(has_tag(&id3, "TSRC", "GBAYE0601498") && has_tag(&id3, "TYER", "2024"));
+
+    let flac = dir.join("tags.flac");
+    write_flac(&flac, &audio, 48_000, PcmOptions::new(24), &hostile).unwrap();
+    let vorbis = tags(&flac);
+    clean("FLAC", &vorbis);
+    assert!(has_tag(&vorbis, "DATE", "2024"));
+
+    let mp3 = dir.join("tags.mp3");
+    write_mp3(&mp3, &audio, 48_000, 0.0, &hostile).unwrap();
+    let bytes = std::fs::read(&mp3).unwrap();
+    let size = bytes[6..10]
+        .iter()
+        .fold(0usize, |n, &b| (n << 7) | usize::from(b & 0x7F));
+    let id3 = id3_text_frames(&bytes[..10 + size]);
+    clean("MP3 ID3", &id3);
+    clean("MP3 (symphonia)", &tags(&mp3));
+    for path in [&wav, &flac, &mp3] {
+        assert_eq!(decode_file(path).unwrap().frames(), 48_000);
+    }
+}
+
 /// The MPEG audio frames after the ID3 tag: (bitrate index, sample-rate index, length).
 fn mpeg_frames(bytes: &[u8]) -> Vec<(u8, u8, usize)> {
     assert_eq!(&bytes[..3], b"ID3");
