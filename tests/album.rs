@@ -441,3 +441,59 @@ fn hostile_titles_artists_and_warnings_are_escaped() {
     assert!(page.contains("&quot;2026&quot;"));
     assert_eq!(references(&page).len(), 1);
 }
+
+/// Track folders are named from the titles, which an album file may set to anything: each
+/// becomes one plain folder name inside the output folder, never a path out of it, and never
+/// longer than a file system takes.
+#[test]
+fn titles_cannot_lead_track_folders_out_of_the_output_folder() {
+    use std::path::Component;
+    let long = "ü".repeat(10_000);
+    let titles = [
+        "../../../etc",
+        "..",
+        ".",
+        "",
+        "   ",
+        "/etc/passwd",
+        "C:\\Windows\\System32",
+        "\\\\server\\share",
+        "a\0b",
+        "line\nbreak\r\x1b[2J",
+        "~/.ssh",
+        long.as_str(),
+        "Night/Drive: II",
+    ];
+    let mut text = String::from("[album]\ntitle = \"A\"\nartist = \"B\"\n");
+    for t in &titles {
+        // TOML basic strings take any character escaped as \uXXXX.
+        let escaped: String = t.chars().map(|c| format!("\\U{:08X}", c as u32)).collect();
+        text.push_str(&format!(
+            "\n[[tracks]]\nfile = \"x.flac\"\ntitle = \"{escaped}\"\n"
+        ));
+    }
+    let album = spec::parse(Path::new("/music/album.toml"), &text, None).unwrap();
+    let out = Path::new("/music/out");
+    let mut seen = std::collections::HashSet::new();
+    for (i, (track, title)) in album.tracks.iter().zip(titles).enumerate() {
+        assert_eq!(
+            track.title, title,
+            "the album file keeps the title as written"
+        );
+        let folder = album::track_folder(i + 1, &track.title);
+        let components: Vec<Component> = Path::new(&folder).components().collect();
+        assert!(
+            matches!(components[..], [Component::Normal(_)]),
+            "{title:?} -> {folder:?}"
+        );
+        assert_eq!(
+            out.join(&folder).parent(),
+            Some(out),
+            "{title:?} -> {folder:?}"
+        );
+        assert!(!folder.contains('\0') && !folder.chars().any(char::is_control));
+        assert!(folder.len() <= 255, "{title:?}: {} bytes", folder.len());
+        assert_eq!(folder, folder.trim(), "no leading or trailing spaces");
+        assert!(seen.insert(folder.clone()), "two tracks share {folder:?}");
+    }
+}

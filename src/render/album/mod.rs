@@ -69,19 +69,32 @@ fn invalid(path: &Path, detail: String) -> RenderError {
     }
 }
 
-/// A folder name for a track: its number and a file-system-safe title.
+/// The most bytes of a title that go into a track's folder name: with the number in front,
+/// well inside the 255-byte name limit of ext4, APFS and NTFS (the whole title still goes
+/// into the tags).
+pub const MAX_FOLDER_TITLE_BYTES: usize = 200;
+
+/// A folder name for a track: its number and a file-system-safe title. Only letters, digits,
+/// spaces and hyphens are kept (anything else, `/`, `\`, `.`, `:` and NUL among them, becomes
+/// `_`), so the name is one plain component that cannot leave the album's folder, whatever
+/// the album file says.
 pub fn track_folder(number: usize, title: &str) -> String {
-    let safe: String = title
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == ' ' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{number:02} {}", safe.trim())
+    let mut safe = String::new();
+    for c in title.chars() {
+        let c = if c.is_alphanumeric() || c == ' ' || c == '-' {
+            c
+        } else {
+            '_'
+        };
+        if safe.len() + c.len_utf8() > MAX_FOLDER_TITLE_BYTES {
+            break;
+        }
+        safe.push(c);
+    }
+    match safe.trim() {
+        "" => format!("{number:02}"),
+        safe => format!("{number:02} {safe}"),
+    }
 }
 
 /// Each track's loudness target: the album target for every track, or (album mode) the
@@ -399,5 +412,6 @@ mod tests {
             vec![-14.0, -13.5]
         );
         assert_eq!(track_folder(3, "Night/Drive: II"), "03 Night_Drive_ II");
+        assert_eq!(track_folder(4, "   "), "04");
     }
 }
