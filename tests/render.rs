@@ -154,33 +154,242 @@ fn an_existing_master_is_kept_without_force_and_replaced_with_it() {
     assert!(decode_file(&path).is_ok());
 }
 
+/// A minimal PCM WAV (16-bit stereo, 48 kHz) with the given RIFF, fmt and data sizes, for
+/// headers that lie about what follows.
+fn wav_with_sizes(riff: u32, fmt: u32, data_len: u32, data: &[u8]) -> Vec<u8> {
+    let mut b = b"RIFF".to_vec();
+    b.extend_from_slice(&riff.to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&fmt.to_le_bytes());
+    for field in [1u16, 2] {
+        b.extend_from_slice(&field.to_le_bytes());
+    }
+    b.extend_from_slice(&48_000u32.to_le_bytes());
+    b.extend_from_slice(&(48_000u32 * 4).to_le_bytes());
+    for field in [4u16, 16] {
+        b.extend_from_slice(&field.to_le_bytes());
+    }
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    b.extend_from_slice(data);
+    b
+}
+
+/// Hostile and damaged inputs, each built here: every one is refused with a message that
+/// names the file and says what is wrong, before an output folder exists.
 #[test]
 fn bad_inputs_are_refused_by_name_and_nothing_is_written() {
     let out = scratch("bad");
-    let junk = out.join("notes.wav");
-    std::fs::write(&junk, b"please make it loud").unwrap();
-    let empty = out.join("empty.flac");
-    std::fs::write(&empty, b"").unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let flac = std::fs::read(data("francium_excerpt.flac")).unwrap();
+    let mut damaged = flac.clone();
+    for b in &mut damaged[flac.len() / 3..flac.len() / 3 + 64] {
+        *b ^= 0xA5;
+    }
+    let audio: Vec<u8> = (0..4000u32).map(|i| (i * 7) as u8).collect();
+    let cases: Vec<(PathBuf, &str)> = vec![
+        // Wrong extension: text saved as audio.
+        (
+            write("notes.wav", b"please make it loud"),
+            "unsupported format",
+        ),
+        (
+            write("notes.flac", &b"please make it loud\n".repeat(100)),
+            "unsupported format",
+        ),
+        // Zero-length.
+        (write("empty.flac", b""), "the file is empty"),
+        (write("empty.wav", b""), "the file is empty"),
+        // Truncated: a FLAC cut to half, a WAV cut inside its header.
+        (
+            write("half.flac", &flac[..flac.len() / 2]),
+            "truncated or corrupt",
+        ),
+        (
+            write(
+                "cut.wav",
+                &wav_with_sizes(36 + 4000, 16, 4000, &audio)[..30],
+            ),
+            "truncated or corrupt",
+        ),
+        // Corrupt: 64 bytes of the FLAC's audio scrambled (frame CRCs and the MD5 catch it).
+        (write("damaged.flac", &damaged), "truncated or corrupt"),
+        // Huge headers: a data chunk of 0xFFFFFFF0 bytes, a fmt chunk claiming 4 GB, with the
+        // RIFF size honest and with it claiming 4 GB as well. Refused without reserving the
+        // memory the header asks for (the test process would abort if it tried).
+        (
+            write(
+                "huge_data.wav",
+                &wav_with_sizes(36 + 4000, 16, 0xFFFF_FFF0, &audio),
+            ),
+            "truncated or corrupt",
+        ),
+        (
+            write(
+                "huge_data_riff.wav",
+                &wav_with_sizes(u32::MAX, 16, 0xFFFF_FFF0, &audio),
+            ),
+            "truncated or corrupt",
+        ),
+        (
+            write(
+                "huge_fmt.wav",
+                &wav_with_sizes(36 + 4000, 0xFFFF_FFF0, 4000, &audio),
+            ),
+            "truncated or corrupt",
+        ),
+        (
+            write(
+                "huge_fmt_riff.wav",
+                &wav_with_sizes(u32::MAX, 0xFFFF_FFF0, 4000, &audio),
+            ),
+            "truncated or corrupt",
+        ),
+        // Not a file at all.
+        (out.clone(), "not a file"),
+        (out.join("missing.wav"), "cannot read"),
+    ];
     let out_dir = out.join("masters");
-    for bad in [
-        junk.clone(),
-        empty.clone(),
-        out.clone(),
-        out.join("missing.wav"),
-    ] {
+    let before = tree(&out);
+    for (bad, what) in &cases {
         let err = render::render(
             &job(bad.clone(), out_dir.clone(), ChainSettings::default()),
             &mut |_, _| {},
         )
         .unwrap_err();
+        let msg = err.to_string();
         assert!(
-            err.to_string().contains(&bad.display().to_string()),
-            "{err}"
+            msg.starts_with(&bad.display().to_string()) && msg.contains(what),
+            "{}: {msg}",
+            bad.display()
         );
     }
     assert!(
         !out_dir.exists(),
         "an output folder was created for a refused input"
+    );
+    assert_eq!(
+        tree(&out),
+        before,
+        "a refused render changed the input folder"
+    );
+}
+
+/// A FLAC named `.wav` is still a FLAC: the decoder goes by the content and uses the
+/// extension only as a hint, so the mislabelled file renders like the real one.
+#[test]
+fn a_flac_named_wav_renders_by_its_content() {
+    let dir = scratch("mislabelled");
+    let mix = dir.join("francium.wav");
+    std::fs::copy(data("francium_excerpt.flac"), &mix).unwrap();
+    let report = render::render(
+        &job(mix, dir.join("out"), ChainSettings::default()),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(report.deliverables.len(), 1);
+    let source = decode_file(&data("francium_excerpt.flac")).unwrap();
+    assert_eq!(
+        decode_file(&report.deliverables[0].path).unwrap().frames(),
+        source.frames()
+    );
+}
+
+/// Every file under `root` with its length and modification time, sorted.
+fn tree(root: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path.clone());
+            }
+            out.push((path, meta.len(), meta.modified().unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The renderer writes inside `--out` and nowhere else: not beside the mix, not through a
+/// symbolic link planted where a deliverable goes, whatever the tags say.
+#[cfg(unix)]
+#[test]
+fn the_renderer_writes_only_inside_its_output_folder() {
+    let root = scratch("confined");
+    let mixes = root.join("mixes");
+    std::fs::create_dir_all(&mixes).unwrap();
+    let mix = mixes.join("francium.flac");
+    std::fs::copy(data("francium_excerpt.flac"), &mix).unwrap();
+    let victim = root.join("victim.wav");
+    std::fs::write(&victim, b"not yours to overwrite").unwrap();
+    let out_dir = root.join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let name = Format::Wav {
+        rate: 48_000,
+        bits: 24,
+    }
+    .file_name(&mix, 48_000);
+    std::os::unix::fs::symlink(&victim, out_dir.join(&name)).unwrap();
+
+    let mut j = job(mix, out_dir.clone(), ChainSettings::default());
+    j.formats = vec![
+        Format::Wav {
+            rate: 48_000,
+            bits: 24,
+        },
+        Format::Flac,
+        Format::Mp3,
+    ];
+    j.force = true;
+    j.metadata = lathe::render::Metadata {
+        title: Some("../../victim\0/etc/passwd".into()),
+        artist: Some("/tmp/x\r\n".into()),
+        album: Some("..".into()),
+        ..Default::default()
+    };
+    let before: Vec<_> = tree(&root)
+        .into_iter()
+        .filter(|(p, ..)| !p.starts_with(&out_dir))
+        .collect();
+    let report = render::render(&j, &mut |_, _| {}).unwrap();
+    let after: Vec<_> = tree(&root)
+        .into_iter()
+        .filter(|(p, ..)| !p.starts_with(&out_dir))
+        .collect();
+    assert_eq!(after, before, "something outside --out changed");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"not yours to overwrite");
+    // The planted link was replaced by the master itself.
+    let planted = std::fs::symlink_metadata(out_dir.join(&name)).unwrap();
+    assert!(planted.file_type().is_file());
+    for d in &report.deliverables {
+        assert_eq!(
+            d.path.parent(),
+            Some(out_dir.as_path()),
+            "{}",
+            d.path.display()
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "francium_320k.mp3",
+            "francium_48k_24bit.wav",
+            "francium_96k_24bit.flac",
+            "report.html",
+            "report.json"
+        ]
     );
 }
 
