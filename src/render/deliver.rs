@@ -14,7 +14,7 @@ use super::dither::NoiseShaping;
 use super::encode::{self, PcmOptions};
 use super::error::RenderError;
 use super::formats::{Format, FLAC_BITS};
-use super::master::safety_limit;
+use super::master::{safety_limit, safety_limit_in_place};
 use super::metadata::Metadata;
 use super::resample::resample;
 use super::solve::{integrated_lufs, next_gain, TOLERANCE_LU};
@@ -72,7 +72,7 @@ impl<'a> AtRates<'a> {
         };
         let converted = cell.get_or_init(|| {
             resample(self.mastered, self.source_rate, rate)
-                .map(|c| safety_limit(&c, rate, self.limiter))
+                .map(|c| safety_limit_in_place(c, rate, self.limiter))
                 .map_err(|e| match e {
                     RenderError::Resample { detail, .. } => detail,
                     other => other.to_string(),
@@ -340,7 +340,7 @@ fn relimit_keeping_loudness(
             .iter()
             .map(|c| c.iter().map(|x| x * gain).collect())
             .collect();
-        let limited = safety_limit(&driven, rate, limiter);
+        let limited = safety_limit_in_place(driven, rate, limiter);
         let lufs = integrated_lufs(&limited, rate);
         points.push((gain_db, lufs));
         if (loudness_lufs - lufs).abs() < best_miss.abs() {

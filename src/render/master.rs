@@ -95,24 +95,30 @@ pub fn safety_limit(
     sample_rate: u32,
     limiter: &LimiterSettings,
 ) -> Vec<Vec<f32>> {
+    safety_limit_in_place(channels.to_vec(), sample_rate, limiter)
+}
+
+/// [`safety_limit`] on audio the caller gives up, limited where it lies: no second copy of
+/// a whole master at a delivery rate.
+pub fn safety_limit_in_place(
+    mut channels: Vec<Vec<f32>>,
+    sample_rate: u32,
+    limiter: &LimiterSettings,
+) -> Vec<Vec<f32>> {
     let frames = channels.first().map_or(0, Vec::len);
     let mut stage = TruePeakLimiter::new(sample_rate as f32, channels.len());
     stage.configure(limiter);
     let latency = stage.latency_samples();
-    let mut out: Vec<Vec<f32>> = channels
-        .iter()
-        .map(|c| {
-            let mut v = c.clone();
-            v.resize(frames + latency, 0.0);
-            v
-        })
-        .collect();
-    let mut block: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[..]).collect();
-    stage.process(&mut block, limiter);
-    for c in &mut out {
-        c.drain(..latency);
+    for c in &mut channels {
+        c.resize(frames + latency, 0.0);
     }
-    out
+    let mut block: Vec<&mut [f32]> = channels.iter_mut().map(|c| &mut c[..]).collect();
+    stage.process(&mut block, limiter);
+    for c in &mut channels {
+        c.drain(..latency);
+        c.shrink_to_fit();
+    }
+    channels
 }
 
 #[cfg(test)]

@@ -16,8 +16,7 @@
 //! output stays aligned with the input (an impulse lands on its sample; a sine keeps its phase
 //! to within 0.00001 samples).
 
-use rubato::audioadapter::Adapter;
-use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
+use rubato::audioadapter::{Adapter, AdapterMut};
 use rubato::{Fft, FixedSync, Resampler, WindowFunction};
 
 use super::error::RenderError;
@@ -32,14 +31,9 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
         return Ok(channels.to_vec());
     }
     let err = |detail: String| RenderError::Resample { from, to, detail };
-    let frames = channels.first().map_or(0, Vec::len);
+    // The shortest plane (all are equal in a decoded file): no read can pass any plane's end.
+    let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
     let n_ch = channels.len();
-    let input: Vec<Vec<f64>> = channels
-        .iter()
-        .map(|c| c.iter().map(|&s| s as f64).collect())
-        .collect();
-    let adapter =
-        SequentialSliceOfVecs::new(&input, n_ch, frames).map_err(|e| err(e.to_string()))?;
     let mut resampler = Fft::<f64>::new_custom(
         from as usize,
         to as usize,
@@ -50,20 +44,87 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
         FixedSync::Input,
     )
     .map_err(|e| err(e.to_string()))?;
-    let out = resampler
-        .process_all(&adapter, frames, None)
+    // The filter runs in f64, but neither the input nor the output is held in f64 as a whole:
+    // the adapters convert sample by sample, so a conversion needs the f32 output and nothing
+    // more (an f64 copy of a one-hour 96 kHz stereo mix alone is 5.5 GB).
+    let needed = resampler.process_all_needed_output_len(frames);
+    let mut out = F32Out(vec![vec![0.0f32; needed]; n_ch]);
+    let (_, written) = resampler
+        .process_all_into_buffer(
+            &F32In {
+                planes: channels,
+                frames,
+            },
+            &mut out,
+            frames,
+            None,
+        )
         .map_err(|e| err(e.to_string()))?;
     // rubato sizes the output as ceil(ratio · frames) in floating point, which comes out one
     // frame long when the product is a whole number (44100 → 48000 · 1 s). The exact length
     // is ceil(frames · to / from) in integers.
-    let out_frames = output_frames(frames, from, to).min(out.frames());
-    Ok((0..n_ch)
-        .map(|c| {
-            (0..out_frames)
-                .map(|f| out.read_sample(c, f).unwrap_or(0.0) as f32)
-                .collect()
-        })
-        .collect())
+    let out_frames = output_frames(frames, from, to).min(written);
+    let mut out = out.0;
+    for c in &mut out {
+        c.truncate(out_frames);
+        c.shrink_to_fit();
+    }
+    Ok(out)
+}
+
+/// Planar f32 audio read as f64 by the resampler; `frames` is the shortest plane's length.
+struct F32In<'a> {
+    planes: &'a [Vec<f32>],
+    frames: usize,
+}
+
+// SAFETY: `channels()` and `frames()` bound what `read_sample_unchecked` reads, and every
+// plane holds at least `frames` samples (`resample` takes the shortest plane's length).
+unsafe impl Adapter<f64> for F32In<'_> {
+    unsafe fn read_sample_unchecked(&self, channel: usize, frame: usize) -> f64 {
+        // SAFETY: the caller keeps `channel < channels()` and `frame < frames()`.
+        f64::from(unsafe { *self.planes.get_unchecked(channel).get_unchecked(frame) })
+    }
+
+    fn channels(&self) -> usize {
+        self.planes.len()
+    }
+
+    fn frames(&self) -> usize {
+        self.frames
+    }
+}
+
+/// Planar f32 audio the resampler writes f64 into (each sample rounded once, as a final
+/// `as f32` would round it).
+struct F32Out(Vec<Vec<f32>>);
+
+// SAFETY: as for `F32In`: the planes are allocated with equal lengths and `frames()` is the
+// shortest.
+unsafe impl Adapter<f64> for F32Out {
+    unsafe fn read_sample_unchecked(&self, channel: usize, frame: usize) -> f64 {
+        // SAFETY: the caller keeps `channel < channels()` and `frame < frames()`.
+        f64::from(unsafe { *self.0.get_unchecked(channel).get_unchecked(frame) })
+    }
+
+    fn channels(&self) -> usize {
+        self.0.len()
+    }
+
+    fn frames(&self) -> usize {
+        self.0.iter().map(Vec::len).min().unwrap_or(0)
+    }
+}
+
+// SAFETY: writes stay within `channels()` × `frames()`, like the reads.
+unsafe impl AdapterMut<f64> for F32Out {
+    unsafe fn write_sample_unchecked(&mut self, channel: usize, frame: usize, value: &f64) -> bool {
+        // SAFETY: the caller keeps `channel < channels()` and `frame < frames()`.
+        unsafe {
+            *self.0.get_unchecked_mut(channel).get_unchecked_mut(frame) = *value as f32;
+        }
+        false
+    }
 }
 
 /// The number of frames `frames` at `from` Hz become at `to` Hz: ceil(frames · to / from).
