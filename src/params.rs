@@ -8,6 +8,7 @@ use nice_plug::prelude::*;
 
 mod eq;
 mod multiband;
+pub mod state;
 mod target;
 pub use eq::{BellParams, EqParams, HighPass};
 pub use multiband::{BandParams, MultibandParams};
