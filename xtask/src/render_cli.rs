@@ -27,6 +27,9 @@ Loudness and level:
                          youtube (-14), amazon (-14), tidal (-14), deezer (-15), ebu (-23),
                          atsc (-24), cd (-9). Default: spotify.
   --ceiling <dBTP>       True-peak ceiling, -6 to 0. Default: -1.0, e.g. --ceiling -1.5
+  --as-set               No loudness solve: render the settings exactly as they are, e.g. a
+                         file the plugin exported, whose gain Learn already set. The report
+                         still measures every deliverable.
 
 Deliverables:
   --formats <list>       Comma-separated: wav44-16, wav44-24, wav48-16, wav48-24, mp3, flac
@@ -52,7 +55,8 @@ Album:
 
 Other:
   --settings <file>      Chain settings (TOML, the ChainSettings format; see README). The
-                         drive and output gain in it are solved anew for the target.
+                         drive and output gain in it are solved anew for the target, unless
+                         --as-set.
   --out <dir>            Output folder. Default: masters/<mix name>/
   --force                Replace masters that already exist (only once the new ones are
                          complete and verified).
@@ -91,6 +95,7 @@ struct Args {
     force: bool,
     json: bool,
     noise_shaping: bool,
+    as_set: bool,
     album: Option<PathBuf>,
 }
 
@@ -155,6 +160,7 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
             "--force" => parsed.force = true,
             "--json" => parsed.json = true,
             "--noise-shaping" => parsed.noise_shaping = true,
+            "--as-set" => parsed.as_set = true,
             s if s.starts_with('-') => bail!("unknown option {s}\n\n{USAGE}"),
             s if mix.is_none() => mix = Some(PathBuf::from(s)),
             s => bail!("one mix at a time; got a second one: {s}"),
@@ -162,6 +168,9 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
     }
     if parsed.target_lufs.is_some() && parsed.platform.is_some() {
         bail!("--target and --platform both set the target; give one");
+    }
+    if parsed.as_set && (parsed.target_lufs.is_some() || parsed.platform.is_some()) {
+        bail!("--as-set renders without a loudness target; leave out --target and --platform");
     }
     if parsed.fades.fade_in_ms < 0.0 || parsed.fades.fade_out_s < 0.0 {
         bail!("fades cannot be negative");
@@ -358,6 +367,7 @@ fn render(args: Args) -> Result<()> {
         settings.limiter.ceiling_dbtp = ceiling;
     }
     let target_lufs = match (&args.platform, args.target_lufs) {
+        _ if args.as_set => None,
         (Some(name), _) => platform_target(name),
         (None, Some(t)) => Some(t),
         (None, None) => Some(render::DEFAULT_TARGET_LUFS),
