@@ -22,17 +22,25 @@ impl Fades {
     /// is cut to its length.
     pub fn apply(&self, channels: &mut [Vec<f32>], rate: u32) {
         let frames = channels.first().map_or(0, Vec::len);
+        let mut whole: Vec<&mut [f32]> = channels.iter_mut().map(|c| &mut c[..]).collect();
+        self.apply_block(&mut whole, 0, frames, rate);
+    }
+
+    /// [`Fades::apply`] on one block of a song `frames` long that starts at frame `start`:
+    /// block by block, the same samples as on the whole song at once.
+    pub fn apply_block(&self, block: &mut [&mut [f32]], start: usize, frames: usize, rate: u32) {
         let fade_in = ((self.fade_in_ms.max(0.0) * 1e-3 * rate as f64) as usize).min(frames);
         let fade_out = ((self.fade_out_s.max(0.0) * rate as f64) as usize).min(frames);
-        for ch in channels.iter_mut() {
-            for (i, x) in ch[..fade_in].iter_mut().enumerate() {
-                *x *= raised_cosine(i as f64 / fade_in as f64) as f32;
+        let out_start = frames - fade_out;
+        for ch in block.iter_mut() {
+            let end = start + ch.len();
+            for i in start..end.min(fade_in) {
+                ch[i - start] *= raised_cosine(i as f64 / fade_in as f64) as f32;
             }
-            let start = frames - fade_out;
-            for (i, x) in ch[start..].iter_mut().enumerate() {
+            for i in start.max(out_start)..end.min(frames) {
                 // Ends at exactly 0 on the last sample.
-                let t = (fade_out - 1 - i) as f64 / (fade_out.max(2) - 1) as f64;
-                *x *= raised_cosine(t) as f32;
+                let t = (frames - 1 - i) as f64 / (fade_out.max(2) - 1) as f64;
+                ch[i - start] *= raised_cosine(t) as f32;
             }
         }
     }
@@ -84,5 +92,22 @@ mod tests {
             fade_out_s: 1.0,
         }
         .apply(&mut empty, 1000);
+    }
+
+    #[test]
+    fn block_by_block_is_the_whole_song_at_once() {
+        let fades = Fades {
+            fade_in_ms: 10.0,
+            fade_out_s: 0.02,
+        };
+        let whole: Vec<f32> = (0..3000).map(|n| (n as f32 * 0.01).sin()).collect();
+        let mut at_once = vec![whole.clone()];
+        fades.apply(&mut at_once, 48_000);
+        let mut blocks = whole.clone();
+        for (k, chunk) in blocks.chunks_mut(333).enumerate() {
+            fades.apply_block(&mut [chunk], k * 333, whole.len(), 48_000);
+        }
+        assert_eq!(blocks, at_once[0]);
+        assert_ne!(blocks, whole, "the fades did something");
     }
 }

@@ -1,7 +1,10 @@
 //! Runs the chain over a whole file, offline, exactly as the plugin runs it in a host.
 
+use ebur128::{EbuR128, Mode};
+
 use super::cancel::Cancel;
 use super::error::RenderError;
+use super::fade::Fades;
 use crate::dsp::limiter::TruePeakLimiter;
 use crate::dsp::settings::LimiterSettings;
 use crate::dsp::{Chain, ChainSettings, Meters};
@@ -41,8 +44,100 @@ pub fn master_pass(
     sample_rate: u32,
     settings: &ChainSettings,
     cancel: &Cancel,
-    mut progress: impl FnMut(f64),
+    progress: impl FnMut(f64),
 ) -> Result<Mastered, RenderError> {
+    let frames = channels.first().map_or(0, Vec::len);
+    let mut out: Vec<Vec<f32>> = channels
+        .iter()
+        .map(|_| Vec::with_capacity(frames))
+        .collect();
+    let peak_limiting_db = run_chain(
+        channels,
+        sample_rate,
+        settings,
+        cancel,
+        progress,
+        |_, block| {
+            for (o, b) in out.iter_mut().zip(block.iter()) {
+                o.extend_from_slice(b);
+            }
+        },
+    )?;
+    Ok(Mastered {
+        channels: out,
+        peak_limiting_db,
+    })
+}
+
+/// What a pass that keeps no audio found.
+#[derive(Debug, Clone, Copy)]
+pub struct PassMeasurement {
+    /// Integrated loudness of the master, fades applied (ITU-R BS.1770-4, gated).
+    pub integrated_lufs: f64,
+    /// As [`Mastered::peak_limiting_db`].
+    pub peak_limiting_db: f32,
+}
+
+/// A pass of the chain that keeps only its measurements: the loudness the master would have,
+/// with `fades` applied, measured block by block as it comes out. It holds one block of
+/// audio, where [`master_pass`] holds a whole master, so the loudness solve can try gains
+/// without a copy of the song per try. Mono is measured as dual mono, as it plays.
+pub fn measure_pass(
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    settings: &ChainSettings,
+    fades: &Fades,
+    cancel: &Cancel,
+    progress: impl FnMut(f64),
+) -> Result<PassMeasurement, RenderError> {
+    let frames = channels.first().map_or(0, Vec::len);
+    let meter_channels = channels.len().max(2) as u32;
+    let mut meter = EbuR128::new(meter_channels, sample_rate, Mode::I).map_err(|e| {
+        RenderError::Unsupported {
+            what: format!("loudness meter at {sample_rate} Hz: {e}"),
+        }
+    })?;
+    let mut fed: Result<(), ebur128::Error> = Ok(());
+    let peak_limiting_db = run_chain(
+        channels,
+        sample_rate,
+        settings,
+        cancel,
+        progress,
+        |start, block| {
+            fades.apply_block(block, start, frames, sample_rate);
+            if fed.is_err() {
+                return;
+            }
+            fed = match block {
+                [mono] => meter.add_frames_planar_f32(&[&mono[..], &mono[..]]),
+                _ => {
+                    let planar: Vec<&[f32]> = block.iter().map(|c| &c[..]).collect();
+                    meter.add_frames_planar_f32(&planar)
+                }
+            };
+        },
+    )?;
+    let integrated_lufs = fed
+        .and_then(|()| meter.loudness_global())
+        .unwrap_or(f64::NEG_INFINITY);
+    Ok(PassMeasurement {
+        integrated_lufs,
+        peak_limiting_db,
+    })
+}
+
+/// Runs the chain over `channels` block by block, flushing its latency with silence, and
+/// hands `sink` each block of output aligned with the input: the frame it starts at, and the
+/// samples. Returns the limiter's deepest gain reduction, dB.
+fn run_chain(
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    settings: &ChainSettings,
+    cancel: &Cancel,
+    mut progress: impl FnMut(f64),
+    mut sink: impl FnMut(usize, &mut [&mut [f32]]),
+) -> Result<f32, RenderError> {
     let frames = channels.first().map_or(0, Vec::len);
     // The learned gain is rendered as it is: a file carries what Learn found, and a master
     // whose drive moved while it learned would match no settings.
@@ -56,34 +151,35 @@ pub fn master_pass(
     let latency = chain.latency_samples();
 
     let total = frames + latency;
-    let mut out: Vec<Vec<f32>> = channels
-        .iter()
-        .map(|c| {
-            let mut v = Vec::with_capacity(total);
-            v.extend_from_slice(c);
-            v.resize(total, 0.0);
-            v
-        })
-        .collect();
+    let mut scratch: Vec<Vec<f32>> = vec![vec![0.0; OFFLINE_BLOCK]; channels.len()];
     let mut meters = Meters::default();
     let mut peak_limiting_db = 0.0f32;
     let mut start = 0;
     while start < total {
         cancel.check()?;
         let end = (start + OFFLINE_BLOCK).min(total);
-        let mut block: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..end]).collect();
+        let len = end - start;
+        // The song, then silence to flush the look-ahead.
+        let from_input = frames.min(end).saturating_sub(start);
+        for (s, c) in scratch.iter_mut().zip(channels) {
+            if from_input > 0 {
+                s[..from_input].copy_from_slice(&c[start..start + from_input]);
+            }
+            s[from_input..len].fill(0.0);
+        }
+        let mut block: Vec<&mut [f32]> = scratch.iter_mut().map(|s| &mut s[..len]).collect();
         chain.process(&mut block, settings, &mut meters);
         peak_limiting_db = peak_limiting_db.min(meters.limiter_gain_db);
+        // The first `latency` frames out are the look-ahead's silence, not the song.
+        let skip = latency.saturating_sub(start).min(len);
+        if skip < len {
+            let mut aligned: Vec<&mut [f32]> = block.iter_mut().map(|b| &mut b[skip..]).collect();
+            sink(start + skip - latency, &mut aligned);
+        }
         start = end;
         progress(start as f64 / total.max(1) as f64);
     }
-    for c in &mut out {
-        c.drain(..latency);
-    }
-    Ok(Mastered {
-        channels: out,
-        peak_limiting_db,
-    })
+    Ok(peak_limiting_db)
 }
 
 /// The chain's own true-peak limiter, alone, at a delivery rate: resampling rebuilds the
@@ -138,5 +234,53 @@ mod tests {
         // Quiet enough that nothing is limited: the chain is a pure delay, trimmed away.
         assert_eq!(out[0], x);
         assert_eq!(out[1], x);
+    }
+
+    /// The solve's measuring passes and its kept master must agree, or it would pick a gain
+    /// by one loudness and deliver another: the same loudness to the last bit, fades, mono
+    /// and a song shorter than one block included.
+    #[test]
+    fn a_measuring_pass_reads_what_the_kept_master_reads() {
+        use crate::render::solve::integrated_lufs;
+        let rate = 44_100;
+        let song = |frames: usize, seed: f32| -> Vec<f32> {
+            (0..frames)
+                .map(|n| {
+                    let t = n as f32 / rate as f32;
+                    0.7 * (t * 97.0 * seed).sin() * (t * 3.0).sin().abs()
+                        + 0.2 * (t * 2_900.0).sin()
+                })
+                .collect()
+        };
+        let mut settings = ChainSettings::default();
+        settings.limiter.drive_db = 9.0;
+        let fades = Fades {
+            fade_in_ms: 250.0,
+            fade_out_s: 1.5,
+        };
+        for (frames, channels) in [
+            (5 * rate as usize + 17, 2),
+            (3 * rate as usize, 1),
+            (1000, 2),
+        ] {
+            let input: Vec<Vec<f32>> = (0..channels)
+                .map(|c| song(frames, 1.0 + c as f32))
+                .collect();
+            let mut kept = master_pass(&input, rate, &settings, &Cancel::new(), |_| {}).unwrap();
+            fades.apply(&mut kept.channels, rate);
+            let measured =
+                measure_pass(&input, rate, &settings, &fades, &Cancel::new(), |_| {}).unwrap();
+            let whole = integrated_lufs(&kept.channels, rate);
+            assert_eq!(
+                measured.integrated_lufs.to_bits(),
+                whole.to_bits(),
+                "{frames} frames, {channels} channels: {} vs {whole}",
+                measured.integrated_lufs
+            );
+            assert_eq!(measured.peak_limiting_db, kept.peak_limiting_db);
+            if frames > rate as usize {
+                assert!(kept.peak_limiting_db < -1.0, "the test must limit");
+            }
+        }
     }
 }

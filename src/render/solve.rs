@@ -14,7 +14,7 @@ use ebur128::{EbuR128, Mode};
 use super::cancel::Cancel;
 use super::error::RenderError;
 use super::fade::Fades;
-use super::master::{master_pass, Mastered};
+use super::master::{master_pass, measure_pass, Mastered};
 use crate::dsp::settings::{DRIVE_DB, OUTPUT_GAIN_DB};
 use crate::dsp::ChainSettings;
 
@@ -83,30 +83,48 @@ fn gain_range(base: &ChainSettings) -> (f64, f64) {
 struct Pass {
     gain_db: f64,
     lufs: f64,
-    mastered: Mastered,
+    peak_limiting_db: f32,
+    /// The master itself, for the one pass of a round that keeps it (see [`run_round`]).
+    mastered: Option<Mastered>,
 }
 
-/// Runs one pass at total gain `gain_db`, fades included, and measures it.
+/// Runs one pass at total gain `gain_db`, fades included, and measures it; keeps the master
+/// only if `keep`.
+#[allow(clippy::too_many_arguments)]
 fn run(
     channels: &[Vec<f32>],
     rate: u32,
     base: &ChainSettings,
     gain_db: f64,
     fades: &Fades,
+    keep: bool,
     cancel: &Cancel,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Pass, RenderError> {
-    let mut mastered = master_pass(channels, rate, &with_gain(base, gain_db), cancel, progress)?;
+    let settings = with_gain(base, gain_db);
+    if !keep {
+        let m = measure_pass(channels, rate, &settings, fades, cancel, progress)?;
+        return Ok(Pass {
+            gain_db,
+            lufs: m.integrated_lufs,
+            peak_limiting_db: m.peak_limiting_db,
+            mastered: None,
+        });
+    }
+    let mut mastered = master_pass(channels, rate, &settings, cancel, progress)?;
     fades.apply(&mut mastered.channels, rate);
     Ok(Pass {
         gain_db,
         lufs: integrated_lufs(&mastered.channels, rate),
-        mastered,
+        peak_limiting_db: mastered.peak_limiting_db,
+        mastered: Some(mastered),
     })
 }
 
 /// Runs passes at each of `gains` side by side, one thread each; the first runs on the
-/// calling thread, which reports its progress.
+/// calling thread, which reports its progress. Only the first, the estimate, keeps its
+/// master: the others probe the slope and need only their loudness, so a round holds one
+/// master, not one per pass (memory, issue 8).
 #[allow(clippy::too_many_arguments)]
 fn run_round(
     channels: &[Vec<f32>],
@@ -120,9 +138,13 @@ fn run_round(
     std::thread::scope(|scope| {
         let others: Vec<_> = gains[1..]
             .iter()
-            .map(|&g| scope.spawn(move || run(channels, rate, base, g, fades, cancel, &mut |_| {})))
+            .map(|&g| {
+                scope.spawn(move || run(channels, rate, base, g, fades, false, cancel, &mut |_| {}))
+            })
             .collect();
-        let first = run(channels, rate, base, gains[0], fades, cancel, progress);
+        let first = run(
+            channels, rate, base, gains[0], fades, true, cancel, progress,
+        );
         let mut passes = vec![first];
         passes.extend(
             others
@@ -210,6 +232,12 @@ pub fn solve(
     let mut gains = vec![first_guess, first_guess + FIRST_PROBE_DB];
     let reached = loop {
         round += 1;
+        // Another round means the best so far missed: its master is let go before the
+        // round makes a new one (it is made again at the end in the rare case it still
+        // wins), so the solve never holds more than one master.
+        if let Some(b) = &mut best {
+            b.mastered = None;
+        }
         gains = gains.iter().map(|g| g.clamp(lowest, highest)).collect();
         gains.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
         let results = run_round(channels, rate, &base, &gains, fades, cancel, &mut |f| {
@@ -250,11 +278,30 @@ pub fn solve(
             what: "the loudness solve ran no pass".into(),
         });
     };
+    let mastered = match best.mastered {
+        Some(m) => m,
+        None => {
+            // A probe, or the best of an earlier round, won: make its master.
+            round += 1;
+            passes += 1;
+            let pass = run(
+                channels,
+                rate,
+                &base,
+                best.gain_db,
+                fades,
+                true,
+                cancel,
+                &mut |f| progress(round, f),
+            )?;
+            pass.mastered.ok_or(RenderError::WorkerPanicked)?
+        }
+    };
 
-    let loudness_at_moderate_limiting = if -best.mastered.peak_limiting_db > HEAVY_LIMITING_DB {
+    let loudness_at_moderate_limiting = if -best.peak_limiting_db > HEAVY_LIMITING_DB {
         // At a brick-wall limiter's loudest peak, each dB of gain is a dB of gain
         // reduction, so backing off by the excess leaves the moderate amount.
-        let excess = (-best.mastered.peak_limiting_db - MODERATE_LIMITING_DB) as f64;
+        let excess = (-best.peak_limiting_db - MODERATE_LIMITING_DB) as f64;
         round += 1;
         let pass = run(
             channels,
@@ -262,6 +309,7 @@ pub fn solve(
             &base,
             best.gain_db - excess,
             fades,
+            false,
             cancel,
             &mut |f| progress(round, f),
         )?;
@@ -274,7 +322,7 @@ pub fn solve(
     Ok(Solution {
         settings: with_gain(&base, best.gain_db),
         integrated_lufs: best.lufs,
-        mastered: best.mastered,
+        mastered,
         passes,
         reached,
         loudness_at_moderate_limiting,
