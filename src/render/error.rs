@@ -41,6 +41,9 @@ pub enum RenderError {
     },
     #[error("{path}: {detail}")]
     Album { path: PathBuf, detail: String },
+    /// A stem that does not fit its mix (rate, length, alignment), named by file and role.
+    #[error("{path}: {detail}")]
+    Stem { path: PathBuf, detail: String },
     #[error("stopped; nothing was written")]
     Cancelled,
     #[error("a worker thread stopped unexpectedly")]

@@ -22,6 +22,7 @@ pub mod resample;
 pub mod resources;
 pub mod solve;
 pub mod staging;
+pub mod stems;
 
 use std::path::{Path, PathBuf};
 
@@ -60,6 +61,9 @@ pub struct RenderJob {
     pub noise_shaping: bool,
     /// Set from another thread (Ctrl-C) to stop the render and leave nothing behind.
     pub cancel: Cancel,
+    /// Stems to master instead of the mix, which then serves as their reference
+    /// (`--stems`); `None` masters the mix.
+    pub stems: Option<stems::StemsJob>,
 }
 
 impl RenderJob {
@@ -80,6 +84,7 @@ impl RenderJob {
             metadata: Metadata::default(),
             noise_shaping: false,
             cancel: Cancel::new(),
+            stems: None,
         }
     }
 }
@@ -153,6 +158,8 @@ pub struct RenderReport {
     pub deliverables: Vec<Deliverable>,
     /// The render's peak resident memory, bytes (Linux), for the report.
     pub peak_memory_bytes: Option<u64>,
+    /// The stems' checks and figures, when the render mastered stems.
+    pub stems: Option<stems::StemsRecord>,
 }
 
 /// Reads a settings file (the ChainSettings TOML format).
@@ -195,6 +202,22 @@ pub fn render(
     let rate = audio.sample_rate;
     let source = measure::measure(&audio.channels, rate);
     let preflight = preflight::check(&audio.channels, rate, &audio.source, &source);
+    // Stems are checked against the mix (rate, length, alignment, null test) before
+    // anything is written, and their processed sum is what the bus chain masters.
+    let mut warnings = Vec::new();
+    let (stem_sum, stems_record) = match &job.stems {
+        Some(s) => {
+            let prepared = stems::prepare(&audio.channels, rate, s, &job.cancel)?;
+            warnings.extend(prepared.warnings);
+            (Some(prepared.sum), Some(prepared.record))
+        }
+        None => (None, None),
+    };
+    let signal: &[Vec<f32>] = stem_sum.as_deref().unwrap_or(&audio.channels);
+    let signal_lufs = match &stem_sum {
+        Some(sum) => measure::measure(sum, rate).integrated_lufs,
+        None => source.integrated_lufs,
+    };
     let deliverable_names = names(rate);
     for (_, name) in &deliverable_names {
         check_target(&job.out_dir.join(name), &job.mix, job.force)?;
@@ -212,15 +235,14 @@ pub fn render(
     job.cancel.check()?;
 
     let settings = job.settings.clamped();
-    let mut warnings = Vec::new();
     let (mastered, settings, loudness) = match job.target_lufs {
         Some(target) => {
             let solution = solve::solve(
-                &audio.channels,
+                signal,
                 rate,
                 &settings,
                 target,
-                source.integrated_lufs,
+                signal_lufs,
                 &job.fades,
                 &job.cancel,
                 &mut |pass, f| progress(Stage::Master { round: pass }, f),
@@ -243,7 +265,7 @@ pub fn render(
             )
         }
         None => {
-            let mut m = master::master_pass(&audio.channels, rate, &settings, &job.cancel, |f| {
+            let mut m = master::master_pass(signal, rate, &settings, &job.cancel, |f| {
                 progress(Stage::Master { round: 1 }, f)
             })?;
             job.fades.apply(&mut m.channels, rate);
@@ -286,7 +308,7 @@ pub fn render(
             let plots = if i == report_master {
                 Some(report::Plots::draw(
                     report::ReportAudio {
-                        channels: &audio.channels,
+                        channels: signal,
                         sample_rate: rate,
                     },
                     report::ReportAudio {
@@ -360,6 +382,7 @@ pub fn render(
         warnings,
         deliverables,
         peak_memory_bytes: None,
+        stems: stems_record,
     };
 
     // The report goes into the staging folder with the files it describes, so it appears

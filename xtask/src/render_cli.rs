@@ -46,6 +46,18 @@ Deliverables:
   --isrc <code>            e.g. --isrc GB-XYZ-26-00001
   --year <yyyy>
 
+Stems:
+  --stems <role>=<file> ...
+                         Master up to four stems instead of the mix; the mix is their
+                         reference. Roles: rhythm, harmony, low, vocal, e.g.
+                         --stems rhythm=drums.wav low=bass.wav vocal=vox.wav
+                         Each must have the mix's rate and length and be sample-aligned with
+                         it; the report gives the offsets, the null test (stem sum against
+                         the mix) and each stem's loudness. Each stem runs EQ, compressor and
+                         gain from the settings file's [stems.<role>] section.
+  --allow-offset         Shift a stem that is not aligned with the mix into place instead of
+                         refusing it.
+
 Album:
   --album <file>         Master an album: the tracks in order with their gaps, titles, ISRCs
                          and settings (see README, \"Albums\"). Writes every track's
@@ -97,6 +109,8 @@ struct Args {
     noise_shaping: bool,
     as_set: bool,
     album: Option<PathBuf>,
+    stems: Vec<lathe::render::stems::StemInput>,
+    allow_offset: bool,
 }
 
 fn number<T: std::str::FromStr>(option: &str, value: Option<String>) -> Result<T> {
@@ -116,7 +130,7 @@ fn text(option: &str, value: Option<String>) -> Result<Option<String>> {
 fn parse(args: Vec<String>) -> Result<Option<Args>> {
     let mut parsed = Args::default();
     let mut mix = None;
-    let mut it = args.into_iter();
+    let mut it = args.into_iter().peekable();
     while let Some(a) = it.next() {
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
@@ -161,6 +175,19 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
             "--json" => parsed.json = true,
             "--noise-shaping" => parsed.noise_shaping = true,
             "--as-set" => parsed.as_set = true,
+            "--stems" => {
+                // Every following `role=file` belongs to --stems.
+                while let Some(stem) = it.next_if(|v| !v.starts_with('-') && v.contains('=')) {
+                    parsed.stems.push(
+                        lathe::render::stems::StemInput::parse(&stem)
+                            .map_err(|e| anyhow::anyhow!("--stems: {e}"))?,
+                    );
+                }
+                if parsed.stems.is_empty() {
+                    bail!("--stems needs one to four role=file pairs, e.g. --stems vocal=vox.wav");
+                }
+            }
+            "--allow-offset" => parsed.allow_offset = true,
             s if s.starts_with('-') => bail!("unknown option {s}\n\n{USAGE}"),
             s if mix.is_none() => mix = Some(PathBuf::from(s)),
             s => bail!("one mix at a time; got a second one: {s}"),
@@ -175,7 +202,16 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
     if parsed.fades.fade_in_ms < 0.0 || parsed.fades.fade_out_s < 0.0 {
         bail!("fades cannot be negative");
     }
+    if parsed.stems.len() > 4 {
+        bail!("--stems: at most four stems (rhythm, harmony, low, vocal)");
+    }
+    if parsed.allow_offset && parsed.stems.is_empty() {
+        bail!("--allow-offset applies to --stems; no stems given");
+    }
     if parsed.album.is_some() {
+        if !parsed.stems.is_empty() {
+            bail!("--stems masters one song; not with --album");
+        }
         if mix.is_some() {
             bail!("give a mix or --album, not both");
         }
@@ -351,9 +387,13 @@ fn render(args: Args) -> Result<()> {
     if let Some(path) = args.album.clone() {
         return render_album(args, path);
     }
-    let mut settings = match &args.settings {
-        Some(path) => render::load_settings(path)?,
-        None => ChainSettings::default(),
+    // The settings file may carry [stems.<role>] sections beside the chain's.
+    let (mut settings, stem_settings) = match &args.settings {
+        Some(path) => {
+            let s = render::stems::load_render_settings(path)?;
+            (s.chain, s.stems)
+        }
+        None => (ChainSettings::default(), Default::default()),
     };
     if let Some(ceiling) = args.ceiling_dbtp {
         let range = lathe::dsp::settings::CEILING_DBTP;
@@ -382,6 +422,13 @@ fn render(args: Args) -> Result<()> {
     job.fades = args.fades;
     job.metadata = args.metadata;
     job.noise_shaping = args.noise_shaping;
+    if !args.stems.is_empty() {
+        job.stems = Some(render::stems::StemsJob {
+            inputs: args.stems,
+            settings: stem_settings,
+            allow_offset: args.allow_offset,
+        });
+    }
     if let Some(formats) = args.formats {
         job.formats = formats;
     }
@@ -419,6 +466,23 @@ fn print_summary(report: &RenderReport) {
     for c in &report.preflight {
         let mark = if c.passed { "ok  " } else { "NOTE" };
         println!("check    {mark} {:<16} {}", c.name, c.detail);
+    }
+    if let Some(st) = &report.stems {
+        for c in &st.checks {
+            let mark = if c.passed { "ok  " } else { "NOTE" };
+            println!("stems    {mark} {:<16} {}", c.name, c.detail);
+        }
+        let lufs = |v: Option<f64>| v.map_or("-".to_string(), |l| format!("{l:.1} LUFS"));
+        for s in &st.stems {
+            println!(
+                "stem     {:<8} gain {:+.1} dB, {} -> {}",
+                s.role.name(),
+                s.gain_db,
+                lufs(s.lufs_before),
+                lufs(s.lufs_after)
+            );
+        }
+        println!("mastered {}", st.mastered_signal);
     }
     if let Some(l) = &report.loudness {
         println!(

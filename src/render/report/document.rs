@@ -15,6 +15,7 @@ use crate::render::decode::SourceFormat;
 use crate::render::formats::Format;
 use crate::render::measure::Measurement;
 use crate::render::preflight::Check;
+use crate::render::stems::StemsRecord;
 use crate::render::{Loudness, RenderReport};
 
 /// Version of the `report.json` layout; raised when a field changes meaning or goes away.
@@ -52,6 +53,9 @@ pub struct ReportDocument {
     /// What streaming platforms do to the level of the streaming master (see
     /// [`ReportDocument::streaming_master`]).
     pub platforms: Vec<PlatformRow>,
+    /// The stems' checks, offsets, gains and loudness, when the render mastered stems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stems: Option<StemsRecord>,
 }
 
 /// The input mix.
@@ -224,6 +228,7 @@ impl ReportDocument {
             deliverables,
             warnings: report.warnings.clone(),
             platforms: Vec::new(),
+            stems: report.stems.clone(),
         };
         doc.platforms = doc.master_platform_table();
         doc

@@ -116,6 +116,7 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
     }
     figures(&mut h, doc, plots);
     preflight(&mut h, doc);
+    crate::render::stems::html::section(&mut h, doc.stems.as_ref());
     measurements(&mut h, doc);
     platforms(&mut h, doc);
     settings(&mut h, doc);
