@@ -247,7 +247,8 @@ mod tests {
         for offset in [-300i64, 0, 1, 17, 441] {
             let mut stem = vec![a.clone()];
             compensate(&mut stem, -offset); // delay by `offset`
-            let found = measure_offset(&[mix.clone()], &stem, rate).expect("correlated");
+            let found =
+                measure_offset(std::slice::from_ref(&mix), &stem, rate).expect("correlated");
             assert_eq!(found.offset_samples, offset);
             // Half the mix's energy is this stem: normalised correlation near 1/√2.
             assert!((found.correlation - 0.707).abs() < 0.05, "{found:?}");
