@@ -187,6 +187,25 @@ fn a_shifted_stem_is_found_at_its_offset_and_refused() {
         assert!(text.contains(&format!("{ms:+.2} ms")), "{text}");
         assert!(text.contains("--allow-offset"), "{text}");
     }
+    // Two misaligned stems: one error names both.
+    let mut inputs = all_stems();
+    inputs[3].path = shifted_vocal(&dir, 50);
+    let mut h = decode_file(&data("potassium_other.flac")).unwrap().channels;
+    lathe::render::stems::align::compensate(&mut h, 20);
+    let early = dir.join("harmony_early.wav");
+    write_wav(&early, &h, RATE);
+    inputs[1].path = early;
+    let text = render_stems("shift-out", stems_job(inputs))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("harmony (") && text.contains("20 samples (-0.45 ms) early"),
+        "{text}"
+    );
+    assert!(
+        text.contains("vocal (") && text.contains("50 samples (+1.13 ms) late"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -381,6 +400,10 @@ fn the_report_carries_each_stems_figures_and_stages_can_be_turned_off() {
     }
     assert!(vocal.share_after_pct > vocal.share_before_pct);
     assert!(st.stems.iter().all(|s| s.offset_samples == Some(0)));
+    assert!(st
+        .stems
+        .iter()
+        .all(|s| s.peak_prominence.unwrap() >= lathe::render::stems::align::MIN_PROMINENCE));
     assert!(st.null_test.residual_db.is_some());
     assert!(st.checks.iter().any(|c| c.name == "null test"));
     assert!(

@@ -42,7 +42,7 @@ pub fn section(h: &mut String, stems: Option<&StemsRecord>) {
     h.push_str("</table></div>\n");
     h.push_str(
         "<div class=\"scroll\"><table>\n<tr><th>Stem</th><th>File</th><th>Offset</th>\
-         <th>Correlation</th><th>Stage</th><th>Gain</th><th>Before</th><th>Share before</th>\
+         <th>Correlation (peak/RMS)</th><th>Stage</th><th>Gain</th><th>Before</th><th>Share before</th>\
          <th>After</th><th>Share after</th></tr>\n",
     );
     for r in &s.stems {
@@ -65,13 +65,14 @@ pub fn section(h: &mut String, stems: Option<&StemsRecord>) {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td class=\"file\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td>{stage}</td><td class=\"n\">{:+.1} dB</td>\
+             <td class=\"n\">{} ({})</td><td>{stage}</td><td class=\"n\">{:+.1} dB</td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td></tr>",
             r.role.name(),
             escape(&file_name(&r.path)),
             escape(&offset),
             num(r.correlation, 2, ""),
+            num(r.peak_prominence, 0, ""),
             r.gain_db,
             num(r.lufs_before, 1, "LUFS"),
             num(r.share_before_pct, 1, "%"),

@@ -110,8 +110,12 @@ pub struct StemRecord {
     /// correlation was too weak to measure it (a silent stem).
     pub offset_samples: Option<i64>,
     pub offset_ms: Option<f64>,
-    /// Normalised cross-correlation at the peak (1: the mix's window is this stem).
+    /// Normalised cross-correlation at the peak (1: the mix's window is this stem; a quiet
+    /// stem is a small part of the mix and scores low).
     pub correlation: Option<f64>,
+    /// How far the weighted correlation's peak stands above its RMS over the searched lags
+    /// (see `align::MIN_PROMINENCE`): the confidence in the offset.
+    pub peak_prominence: Option<f64>,
     /// The offset was compensated (`--allow-offset`).
     pub offset_compensated: bool,
     /// The stem's stage ran; false when `enabled = false` or every control is neutral.
@@ -326,29 +330,13 @@ pub fn prepare(
     // 2. Alignment.
     let ms = |samples: i64| samples as f64 * 1000.0 / rate as f64;
     let mut alignments = Vec::with_capacity(inputs.len());
+    // Every stem is measured before any is refused, so one error names them all.
+    let mut misaligned: Vec<(&StemInput, align::Alignment)> = Vec::new();
     for (s, a) in inputs.iter().zip(&audio) {
         cancel.check()?;
         let found = align::measure_offset(mix, a, rate);
         match found {
-            Some(al) if al.offset_samples != 0 && !job.allow_offset => {
-                return Err(stem_error(
-                    &s.path,
-                    s.role,
-                    format!(
-                        "not aligned with the mix: it is {} samples ({:+.2} ms) {} (correlation \
-                         {:.2}); export it from the same start as the mix, or pass \
-                         --allow-offset to shift it into place",
-                        al.offset_samples.abs(),
-                        ms(al.offset_samples),
-                        if al.offset_samples > 0 {
-                            "late"
-                        } else {
-                            "early"
-                        },
-                        al.correlation
-                    ),
-                ));
-            }
+            Some(al) if al.offset_samples != 0 && !job.allow_offset => misaligned.push((s, al)),
             Some(al) => checks.push(StemCheckRecord {
                 name: format!("{} alignment", s.role.name()),
                 passed: al.offset_samples == 0,
@@ -378,6 +366,34 @@ pub fn prepare(
             }),
         }
         alignments.push(found);
+    }
+    if let Some((first, _)) = misaligned.first() {
+        let each: Vec<String> = misaligned
+            .iter()
+            .map(|(s, al)| {
+                format!(
+                    "{} ({}) is {} samples ({:+.2} ms) {}",
+                    s.role.name(),
+                    s.path.display(),
+                    al.offset_samples.abs(),
+                    ms(al.offset_samples),
+                    if al.offset_samples > 0 {
+                        "late"
+                    } else {
+                        "early"
+                    }
+                )
+            })
+            .collect();
+        return Err(stem_error(
+            &first.path,
+            first.role,
+            format!(
+                "not aligned with the mix: {}; export the stems from the same start as the mix, \
+                 or pass --allow-offset to shift them into place",
+                each.join("; ")
+            ),
+        ));
     }
     for ((s, a), al) in inputs.iter().zip(&mut audio).zip(&alignments) {
         if let Some(al) = al.filter(|al| al.offset_samples != 0) {
@@ -438,6 +454,7 @@ pub fn prepare(
                 offset_samples: al.map(|a| a.offset_samples),
                 offset_ms: al.map(|a| ms(a.offset_samples)),
                 correlation: al.map(|a| a.correlation),
+                peak_prominence: al.map(|a| a.prominence),
                 offset_compensated: al.is_some_and(|a| a.offset_samples != 0),
                 stage_active: !st.is_neutral(),
                 stage_enabled: st.enabled,
