@@ -534,3 +534,43 @@ pub fn run(args: Vec<String>) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn stems_take_every_following_role_file_pair() {
+        let a = parse(args(
+            "mix.wav --stems rhythm=d.wav low=b.wav vocal=v.wav --allow-offset --force",
+        ))
+        .unwrap()
+        .unwrap();
+        let roles: Vec<&str> = a.stems.iter().map(|s| s.role.name()).collect();
+        assert_eq!(roles, ["rhythm", "low", "vocal"]);
+        assert_eq!(a.stems[2].path, PathBuf::from("v.wav"));
+        assert!(a.allow_offset && a.force);
+        assert_eq!(a.mix, PathBuf::from("mix.wav"));
+        // The mix may follow the stems.
+        let a = parse(args("--stems harmony=o.wav mix.wav"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.stems.len(), a.mix), (1, PathBuf::from("mix.wav")));
+    }
+
+    #[test]
+    fn stem_mistakes_are_refused_with_a_reason() {
+        let err = |line: &str| parse(args(line)).err().expect(line).to_string();
+        assert!(err("mix.wav --stems").contains("one to four"));
+        assert!(err("mix.wav --stems drums=d.wav").contains("rhythm, harmony, low and vocal"));
+        assert!(err("mix.wav --allow-offset").contains("--stems"));
+        assert!(
+            err("mix.wav --stems rhythm=a harmony=b low=c vocal=d vocal=e")
+                .contains("at most four")
+        );
+    }
+}
