@@ -205,6 +205,9 @@ impl LatheParams {
                 trim_db: self.input.trim_db.value(),
             },
             eq: self.eq.settings(),
+            // The match curve comes from a reference file, not from parameters: the renderer
+            // fills it; the plugin's editor will (issue 5, item 4).
+            match_eq: Default::default(),
             multiband: self.multiband.settings(),
             stereo: StereoSettings {
                 width_pct: self.stereo.width_pct.value(),

@@ -36,6 +36,8 @@ fn process_never_allocates() {
             // Learn off and on again now and then: learning restarts (allocation-free).
             settings.target.learn = !(40..45).contains(&k);
             settings.target.learned_gain_db = (k % 5) as f32;
+            // The match curve's amount moves too (its sections glide).
+            settings.match_eq.amount_pct = if k % 60 < 30 { 80.0 } else { 40.0 };
             let (l, r) = out.split_at_mut(1);
             let mut block = [&mut l[0][start..end], &mut r[0][start..end]];
             chain.process(&mut block, &settings, &mut meters);

@@ -1,9 +1,10 @@
 //! The mastering chain: one ordered list of stages, the same in the plugin and the renderer.
 //!
-//! input trim → tonal EQ → multiband compressor → stereo stage → drive (+ learned gain) →
+//! input trim → tonal EQ (and the reference-match curve) → multiband compressor → stereo stage → drive (+ learned gain) →
 //! true-peak limiter → output gain (DESIGN.md, "Signal path").
 
 use super::bypass::MatchedBypass;
+use super::eq::match_curve::MatchEq;
 use super::eq::TonalEq;
 use super::learn::{Aim, Learner};
 use super::limiter::TruePeakLimiter;
@@ -32,6 +33,7 @@ pub struct Chain {
     max_block: usize,
     trim: SmoothedGain,
     eq: TonalEq,
+    match_eq: MatchEq,
     multiband: Multiband,
     stereo: StereoStage,
     drive: SmoothedGain,
@@ -61,6 +63,7 @@ impl Chain {
             max_block: 0,
             trim: SmoothedGain::default(),
             eq: TonalEq::new(48_000.0, MAX_CHANNELS),
+            match_eq: MatchEq::new(48_000.0, MAX_CHANNELS),
             multiband: Multiband::new(48_000.0, MAX_CHANNELS),
             stereo: StereoStage::default(),
             drive: SmoothedGain::default(),
@@ -84,6 +87,7 @@ impl Chain {
         self.max_block = max_block;
         self.trim.prepare(sample_rate);
         self.eq = TonalEq::new(sample_rate, MAX_CHANNELS);
+        self.match_eq = MatchEq::new(sample_rate, MAX_CHANNELS);
         self.multiband = Multiband::new(sample_rate, MAX_CHANNELS);
         self.stereo.prepare(sample_rate);
         self.drive.prepare(sample_rate);
@@ -118,6 +122,7 @@ impl Chain {
     pub fn reset(&mut self) {
         self.trim.reset();
         self.eq.reset();
+        self.match_eq.reset();
         self.multiband.reset();
         self.stereo.reset();
         self.drive.reset();
@@ -143,6 +148,7 @@ impl Chain {
     /// settings before asking.
     pub fn latency_samples(&self) -> usize {
         self.eq.latency_samples()
+            + self.match_eq.latency_samples()
             + self.multiband.latency_samples()
             + self.limiter.latency_samples()
     }
@@ -264,6 +270,7 @@ impl Chain {
     fn process_chunk(&mut self, channels: &mut [&mut [f32]], s: &ChainSettings) -> f32 {
         self.trim.apply(channels, db_to_gain(s.input.trim_db));
         self.eq.process(channels, &s.eq);
+        self.match_eq.process(channels, &s.match_eq);
         self.multiband.process(channels, &s.multiband);
         self.stereo.process(channels, &s.stereo);
         let learning = self.learner.is_active();

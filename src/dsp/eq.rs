@@ -17,6 +17,8 @@
 pub mod bands;
 pub mod biquad;
 pub mod design;
+pub mod match_curve;
+pub mod match_fit;
 
 use serde::{Deserialize, Deserializer, Serialize};
 

@@ -62,6 +62,8 @@ pub const OUTPUT_GAIN_DB: ParamRange = ParamRange::new(-24.0, 0.0, 0.0);
 pub struct ChainSettings {
     pub input: InputSettings,
     pub eq: EqSettings,
+    /// The reference-match curve, run right after the tonal EQ (`eq/match_curve.rs`).
+    pub match_eq: MatchEqSettings,
     pub multiband: MultibandSettings,
     pub stereo: StereoSettings,
     pub limiter: LimiterSettings,
@@ -99,6 +101,9 @@ impl Default for InputSettings {
 
 /// The tonal EQ; its settings, ranges and defaults live next to the stage.
 pub use super::eq::EqSettings;
+
+/// The reference-match curve; ranges and defaults live next to the stage.
+pub use super::eq::match_curve::MatchEqSettings;
 
 pub use super::multiband::MultibandSettings;
 
@@ -206,6 +211,7 @@ impl ChainSettings {
         .map(|(name, value, range)| (name.to_string(), value, range))
         .collect();
         all.extend(self.eq.controls());
+        all.extend(self.match_eq.controls());
         all.extend(self.multiband.controls());
         all.extend(self.target.controls());
         all
@@ -246,6 +252,7 @@ impl ChainSettings {
                 trim_db: TRIM_DB.clamp(self.input.trim_db),
             },
             eq: self.eq.clamped(),
+            match_eq: self.match_eq.clamped(),
             multiband: self.multiband.clamped(),
             stereo: StereoSettings {
                 width_pct: WIDTH_PCT.clamp(self.stereo.width_pct),

@@ -89,6 +89,16 @@ pub fn mid_signal(channels: &[Vec<f32>]) -> Vec<f32> {
     }
 }
 
+/// The side signal `(L - R) / 2` of stereo (silence for mono): what differs between the
+/// channels, the part of the image a width control scales.
+pub fn side_signal(channels: &[Vec<f32>]) -> Vec<f32> {
+    match channels {
+        [l, r, ..] => l.iter().zip(r).map(|(l, r)| 0.5 * (l - r)).collect(),
+        [mono] => vec![0.0; mono.len()],
+        [] => Vec::new(),
+    }
+}
+
 /// Welch's averaged periodogram (P. D. Welch, "The use of fast Fourier transform for the
 /// estimation of power spectra", IEEE Trans. Audio Electroacoust. AU-15, 1967): Hann-windowed
 /// segments of `segment_len` samples, overlapping by half (the overlap at which Hann segments
@@ -98,6 +108,19 @@ pub fn mid_signal(channels: &[Vec<f32>]) -> Vec<f32> {
 /// (at least 256 samples); shorter than that, the spectrum is empty (`segments == 0`).
 /// `segment_len` is rounded up to a power of two.
 pub fn welch_power_spectrum(signal: &[f32], sample_rate: u32, segment_len: usize) -> PowerSpectrum {
+    welch_power_spectrum_where(signal, sample_rate, segment_len, &|_, _| true)
+}
+
+/// [`welch_power_spectrum`] over only the segments `keep(start, end)` accepts (sample
+/// indices, end exclusive): the long-term spectrum of chosen sections, e.g. the loudest
+/// passages that reference matching compares. Accepting none gives `segments == 0` and a
+/// spectrum of zeros.
+pub fn welch_power_spectrum_where(
+    signal: &[f32],
+    sample_rate: u32,
+    segment_len: usize,
+    keep: &dyn Fn(usize, usize) -> bool,
+) -> PowerSpectrum {
     let mut n = segment_len.max(2).next_power_of_two();
     if signal.len() < n {
         n = prev_power_of_two(signal.len());
@@ -124,6 +147,10 @@ pub fn welch_power_spectrum(signal: &[f32], sample_rate: u32, segment_len: usize
     let mut segments = 0;
     let mut start = 0;
     while start + n <= signal.len() {
+        if !keep(start, start + n) {
+            start += hop;
+            continue;
+        }
         for ((x, &s), w) in input.iter_mut().zip(&signal[start..start + n]).zip(&window) {
             *x = s as f64 * w;
         }

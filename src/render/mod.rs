@@ -17,6 +17,7 @@ pub mod master;
 pub mod measure;
 pub mod metadata;
 pub mod preflight;
+pub mod reference;
 pub mod report;
 pub mod resample;
 pub mod resources;
@@ -64,6 +65,10 @@ pub struct RenderJob {
     /// Stems to master instead of the mix, which then serves as their reference
     /// (`--stems`); `None` masters the mix.
     pub stems: Option<stems::StemsJob>,
+    /// Match the tonal balance and width of a reference track (`--reference`).
+    pub reference: Option<reference::ReferenceOptions>,
+    /// Run the tonal-balance assistant at this amount, percent (`--assist`).
+    pub assist_pct: Option<f32>,
 }
 
 impl RenderJob {
@@ -85,6 +90,8 @@ impl RenderJob {
             noise_shaping: false,
             cancel: Cancel::new(),
             stems: None,
+            reference: None,
+            assist_pct: None,
         }
     }
 }
@@ -160,6 +167,10 @@ pub struct RenderReport {
     pub peak_memory_bytes: Option<u64>,
     /// The stems' checks and figures, when the render mastered stems.
     pub stems: Option<stems::StemsRecord>,
+    /// What reference matching decided and measured, when asked for.
+    pub reference: Option<reference::ReferenceRecord>,
+    /// What the tonal-balance assistant suggested and applied, when asked for.
+    pub assist: Option<reference::assist::AssistRecord>,
 }
 
 /// Reads a settings file (the ChainSettings TOML format).
@@ -193,6 +204,10 @@ pub fn render(
         }
     }
     for name in [report::JSON_NAME, report::HTML_NAME] {
+        check_target(&job.out_dir.join(name), &job.mix, job.force)?;
+    }
+    let settings_name = reference::settings_file_name(job);
+    if let Some(name) = settings_name {
         check_target(&job.out_dir.join(name), &job.mix, job.force)?;
     }
 
@@ -234,8 +249,25 @@ pub fn render(
     resources::check_room(&job.out_dir, needed)?;
     job.cancel.check()?;
 
-    let settings = job.settings.clamped();
-    let (mastered, settings, loudness) = match job.target_lufs {
+    let mut settings = job.settings.clamped();
+    // Automatic decisions (reference curve, assistant moves) go into the settings before
+    // the loudness solve, so the target is met with them in place.
+    let mut target_lufs = job.target_lufs;
+    let mut matching = match &job.reference {
+        Some(options) => {
+            let m = reference::prepare_job(options, signal, rate, &mut settings)?;
+            if options.target_from_reference {
+                target_lufs = m.record.integrated_lufs.or(target_lufs);
+            }
+            Some(m)
+        }
+        None => None,
+    };
+    let assist = job
+        .assist_pct
+        .map(|pct| reference::assist::suggest(signal, rate, &mut settings.eq, pct));
+    job.cancel.check()?;
+    let (mastered, settings, loudness) = match target_lufs {
         Some(target) => {
             let solution = solve::solve(
                 signal,
@@ -272,6 +304,9 @@ pub fn render(
             (m.channels, settings, None)
         }
     };
+    if let Some(m) = &mut matching {
+        m.finish(&mastered, rate);
+    }
     let latency_samples = {
         let mut chain = crate::dsp::Chain::new();
         chain.prepare(rate as f32, master::OFFLINE_BLOCK);
@@ -324,7 +359,7 @@ pub fn render(
         },
     )?;
     drop(mastered);
-    let mut plots = None;
+    let mut plots: Option<report::Plots> = None;
     let mut written = Vec::with_capacity(delivered.len());
     let mut measured = Vec::with_capacity(delivered.len());
     for (w, (m, p)) in delivered {
@@ -333,6 +368,16 @@ pub fn render(
         plots = plots.or(p);
     }
     job.cancel.check()?;
+    let reference_record = matching.map(|m| m.record);
+    if let Some(p) = &mut plots {
+        p.figures.extend(reference::figures(
+            reference_record.as_ref(),
+            assist.as_ref(),
+        )?);
+    }
+    if let Some(name) = settings_name {
+        reference::write_settings(&staging.path(name), &settings)?;
+    }
     let ceiling = settings.limiter.ceiling_dbtp as f64;
     for (w, m) in written.iter().zip(&measured) {
         let path = job.out_dir.join(&w.name);
@@ -383,6 +428,8 @@ pub fn render(
         deliverables,
         peak_memory_bytes: None,
         stems: stems_record,
+        reference: reference_record,
+        assist,
     };
 
     // The report goes into the staging folder with the files it describes, so it appears

@@ -153,5 +153,15 @@ pub fn busy_settings() -> ChainSettings {
     }
     // Learn on: the learner drives the limiter (and runs its shadow limiters).
     s.target.learn = true;
+    // A reference-match curve, mid and side, so every contract covers that stage too.
+    s.match_eq.amount_pct = 80.0;
+    s.match_eq.low_shelf_db = 2.0;
+    s.match_eq.high_shelf_db = -1.5;
+    for (i, g) in s.match_eq.bells_db.iter_mut().enumerate() {
+        *g = 3.0 * (i as f32 * 0.7).sin();
+    }
+    for (i, g) in s.match_eq.side_db.iter_mut().enumerate() {
+        *g = 2.0 - 0.5 * i as f32;
+    }
     s
 }

@@ -23,6 +23,7 @@ Arguments:
 
 Loudness and level:
   --target <LUFS>        Integrated loudness of the masters, e.g. --target -14
+                         (--target reference takes the reference's, see --reference)
   --platform <name>      Take the target from a platform: spotify (-14), apple (-16),
                          youtube (-14), amazon (-14), tidal (-14), deezer (-15), ebu (-23),
                          atsc (-24), cd (-9). Default: spotify.
@@ -57,6 +58,19 @@ Stems:
                          gain from the settings file's [stems.<role>] section.
   --allow-offset         Shift a stem that is not aligned with the mix into place instead of
                          refusing it.
+
+Tonal balance:
+  --reference <file>     Match the tonal balance and the width per band of a reference track
+                         (any format the decoder reads, any rate): the difference of the
+                         loudest sections' spectra, limited to +-6 dB, fitted with EQ
+                         sections. The report shows the curve, the sections and the 1/3-octave
+                         distance to the reference before and after. Writes
+                         settings.matched.toml beside the masters.
+  --match-amount <%>     How much of the match curve to apply, 0 (off) to 100. Default: 70.
+  --assist               Without a reference: compare the mix with a typical commercial
+                         spectrum slope and move the tonal EQ's bands toward it (at most
+                         +-3 dB each). Writes settings.assisted.toml beside the masters.
+  --assist-amount <%>    Scale the assistant's moves, 0 (off) to 100. Default: 100.
 
 Album:
   --album <file>         Master an album: the tracks in order with their gaps, titles, ISRCs
@@ -111,6 +125,11 @@ struct Args {
     album: Option<PathBuf>,
     stems: Vec<lathe::render::stems::StemInput>,
     allow_offset: bool,
+    reference: Option<PathBuf>,
+    target_reference: bool,
+    match_amount_pct: Option<f32>,
+    assist: bool,
+    assist_amount_pct: Option<f32>,
 }
 
 fn number<T: std::str::FromStr>(option: &str, value: Option<String>) -> Result<T> {
@@ -119,6 +138,14 @@ fn number<T: std::str::FromStr>(option: &str, value: Option<String>) -> Result<T
         .trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("{option}: '{value}' is not a number"))
+}
+
+fn percent(option: &str, value: Option<String>) -> Result<f32> {
+    let pct: f32 = number(option, value)?;
+    if !(0.0..=100.0).contains(&pct) {
+        bail!("{option}: {pct} is outside 0 to 100 %");
+    }
+    Ok(pct)
 }
 
 fn text(option: &str, value: Option<String>) -> Result<Option<String>> {
@@ -137,7 +164,24 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
             "--settings" => {
                 parsed.settings = Some(it.next().context("--settings needs a file")?.into())
             }
-            "--target" => parsed.target_lufs = Some(number("--target", it.next())?),
+            "--target" => {
+                let value = it.next();
+                if value.as_deref() == Some("reference") {
+                    parsed.target_reference = true;
+                } else {
+                    parsed.target_lufs = Some(number("--target", value)?);
+                }
+            }
+            "--reference" => {
+                parsed.reference = Some(it.next().context("--reference needs a file")?.into())
+            }
+            "--match-amount" => {
+                parsed.match_amount_pct = Some(percent("--match-amount", it.next())?)
+            }
+            "--assist" => parsed.assist = true,
+            "--assist-amount" => {
+                parsed.assist_amount_pct = Some(percent("--assist-amount", it.next())?)
+            }
             "--platform" => {
                 let name = it.next().context("--platform needs a name")?;
                 if platform_target(&name).is_none() {
@@ -192,6 +236,21 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
             s if mix.is_none() => mix = Some(PathBuf::from(s)),
             s => bail!("one mix at a time; got a second one: {s}"),
         }
+    }
+    if parsed.target_reference && parsed.reference.is_none() {
+        bail!("--target reference needs --reference <file>");
+    }
+    if parsed.match_amount_pct.is_some() && parsed.reference.is_none() {
+        bail!("--match-amount needs --reference <file>");
+    }
+    if parsed.assist_amount_pct.is_some() && !parsed.assist {
+        bail!("--assist-amount needs --assist");
+    }
+    if parsed.assist && parsed.reference.is_some() {
+        bail!("--assist judges a mix without a reference; give --reference or --assist");
+    }
+    if parsed.target_reference && (parsed.target_lufs.is_some() || parsed.platform.is_some()) {
+        bail!("--target reference and another target; give one");
     }
     if parsed.target_lufs.is_some() && parsed.platform.is_some() {
         bail!("--target and --platform both set the target; give one");
@@ -429,6 +488,17 @@ fn render(args: Args) -> Result<()> {
             allow_offset: args.allow_offset,
         });
     }
+    if let Some(path) = args.reference {
+        let mut options = render::reference::ReferenceOptions::new(path);
+        if let Some(pct) = args.match_amount_pct {
+            options.amount_pct = pct;
+        }
+        options.target_from_reference = args.target_reference;
+        job.reference = Some(options);
+    }
+    if args.assist {
+        job.assist_pct = Some(args.assist_amount_pct.unwrap_or(100.0));
+    }
     if let Some(formats) = args.formats {
         job.formats = formats;
     }
@@ -493,6 +563,32 @@ fn print_summary(report: &RenderReport) {
             l.output_gain_db,
             (-l.peak_limiting_db).max(0.0),
             l.passes
+        );
+    }
+    if let Some(r) = &report.reference {
+        let d = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2} dB"));
+        println!(
+            "match    {} at {:.0} %: 1/3-octave distance {} before, {} after ({})",
+            r.path,
+            r.amount_pct,
+            d(r.distance_before_db),
+            d(r.distance_after_db),
+            r.distance_fall_pct
+                .map_or("-".to_string(), |f| format!("{f:.0} % less"))
+        );
+    }
+    if let Some(a) = &report.assist {
+        let moves: Vec<String> = a
+            .moves
+            .iter()
+            .map(|m| format!("{} {:+.1} dB", m.band, m.move_db))
+            .collect();
+        println!(
+            "assist   {:.0} % of bands outside +-{:.0} dB of the target: {} ({})",
+            100.0 * a.outside_fraction,
+            a.tolerance_db,
+            moves.join(", "),
+            a.settings_file
         );
     }
     for w in &report.warnings {

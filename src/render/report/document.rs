@@ -15,6 +15,8 @@ use crate::render::decode::SourceFormat;
 use crate::render::formats::Format;
 use crate::render::measure::Measurement;
 use crate::render::preflight::Check;
+use crate::render::reference::assist::AssistRecord;
+use crate::render::reference::ReferenceRecord;
 use crate::render::stems::StemsRecord;
 use crate::render::{Loudness, RenderReport};
 
@@ -56,6 +58,13 @@ pub struct ReportDocument {
     /// The stems' checks, offsets, gains and loudness, when the render mastered stems.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stems: Option<StemsRecord>,
+    /// Reference matching's curve, fitted sections, width per band and distances (`None`
+    /// without `--reference`).
+    #[serde(default)]
+    pub reference: Option<ReferenceRecord>,
+    /// The tonal-balance assistant's target and moves (`None` without `--assist`).
+    #[serde(default)]
+    pub assist: Option<AssistRecord>,
 }
 
 /// The input mix.
@@ -229,6 +238,8 @@ impl ReportDocument {
             warnings: report.warnings.clone(),
             platforms: Vec::new(),
             stems: report.stems.clone(),
+            reference: report.reference.clone(),
+            assist: report.assist.clone(),
         };
         doc.platforms = doc.master_platform_table();
         doc

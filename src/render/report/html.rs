@@ -115,6 +115,7 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
         h.push_str("</ul></div>\n");
     }
     figures(&mut h, doc, plots);
+    crate::render::reference::html::sections(&mut h, doc);
     preflight(&mut h, doc);
     crate::render::stems::html::section(&mut h, doc.stems.as_ref());
     measurements(&mut h, doc);
@@ -272,6 +273,17 @@ fn figures(h: &mut String, doc: &ReportDocument, plots: &Plots) {
          </figcaption></figure>\n",
         png_data_uri(&plots.spectrum_png)
     );
+    for f in &plots.figures {
+        let _ = write!(
+            h,
+            "<h2>{}</h2>\n<figure><img src=\"{}\" width=\"1100\" height=\"440\" alt=\"{}\">\n\
+             <figcaption>{}</figcaption></figure>\n",
+            escape(&f.heading),
+            png_data_uri(&f.png),
+            escape(&f.heading),
+            escape(&f.caption)
+        );
+    }
 }
 
 fn preflight(h: &mut String, doc: &ReportDocument) {

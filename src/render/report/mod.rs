@@ -46,11 +46,21 @@ pub struct ReportAudio<'a> {
     pub sample_rate: u32,
 }
 
-/// The two pictures, as PNG files in memory.
+/// The two pictures, as PNG files in memory, and any further ones.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plots {
     pub loudness_png: Vec<u8>,
     pub spectrum_png: Vec<u8>,
+    /// Pictures of optional stages (reference matching, the assistant), in page order.
+    pub figures: Vec<Figure>,
+}
+
+/// A further picture for report.html: its heading, caption and PNG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub heading: String,
+    pub caption: String,
+    pub png: Vec<u8>,
 }
 
 impl Plots {
@@ -72,6 +82,7 @@ impl Plots {
         Ok(Self {
             loudness_png,
             spectrum_png,
+            figures: Vec::new(),
         })
     }
 }
