@@ -1,6 +1,7 @@
 //! Reference matching and the tonal-balance assistant (issue 5, items 2, 3 and their part of
-//! 5), on real music from tests/data: francium_excerpt (48 kHz) matched against
-//! vibe-ace_excerpt (44.1 kHz), so the two rates compare in Hz.
+//! 5), on real music from tests/data: francium_excerpt matched against by-product_excerpt
+//! (the shared pair of the issue's goal), and against vibe-ace_excerpt (44.1 kHz), so two
+//! rates compare in Hz.
 #![cfg(feature = "render")]
 
 mod common;
@@ -30,10 +31,10 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// francium against vibe-ace at `amount_pct`: the matching and the settings it fitted.
-fn matched(amount_pct: f32) -> (reference::Matching, MatchEqSettings) {
+/// francium against `reference` at `amount_pct`: the matching and the settings it fitted.
+fn matched_with(reference: &str, amount_pct: f32) -> (reference::Matching, MatchEqSettings) {
     let mix = load("francium_excerpt.flac");
-    let refr = load("vibe-ace_excerpt.flac");
+    let refr = load(reference);
     let mut s = MatchEqSettings::default();
     let m = reference::prepare(
         &mix.channels,
@@ -44,6 +45,10 @@ fn matched(amount_pct: f32) -> (reference::Matching, MatchEqSettings) {
         &mut s,
     );
     (m, s)
+}
+
+fn matched(amount_pct: f32) -> (reference::Matching, MatchEqSettings) {
+    matched_with("by-product_excerpt.flac", amount_pct)
 }
 
 fn in_band(f: f64) -> bool {
@@ -63,14 +68,19 @@ fn rms_error(points: &[(f64, f64)], got: impl Fn(f64) -> f64) -> f64 {
 #[test]
 fn the_fitted_sections_reproduce_the_wanted_curve() {
     let (m, s) = matched(100.0);
-    let wanted: Vec<(f64, f64)> = m.record.curve.iter().map(|p| (p.freq_hz, p.wanted_db)).collect();
+    let wanted: Vec<(f64, f64)> = m
+        .record
+        .curve
+        .iter()
+        .map(|p| (p.freq_hz, p.wanted_db))
+        .collect();
     // magnitude_db is the product of the very biquads the stage runs.
     let mid = rms_error(&wanted, |f| {
         f64::from(MatchEq::magnitude_db(&s, 48_000.0, f as f32))
     });
-    // The wanted curve is 1/6-octave detail; the sections follow it a third of an octave
-    // at a time. Measured: 0.9 dB RMS on these excerpts.
-    assert!(mid < 1.2, "mid fit {mid:.2} dB RMS");
+    // The wanted curve is 1/6-octave detail (a 5.5 s reference has jagged bands); the
+    // sections follow it a third of an octave at a time. Measured: 1.70 dB RMS.
+    assert!(mid < 2.0, "mid fit {mid:.2} dB RMS");
     // Averaged over third octaves (adjacent sixth-octave pairs) the fit is much closer.
     let third: Vec<f64> = wanted
         .chunks(2)
@@ -81,7 +91,8 @@ fn the_fitted_sections_reproduce_the_wanted_curve() {
         })
         .collect();
     let third_rms = (third.iter().map(|x| x * x).sum::<f64>() / third.len() as f64).sqrt();
-    assert!(third_rms < 0.8, "third-octave fit {third_rms:.2} dB RMS");
+    // Measured: 0.99 dB RMS.
+    assert!(third_rms < 1.2, "third-octave fit {third_rms:.2} dB RMS");
     let side: Vec<(f64, f64)> = m
         .record
         .curve
@@ -91,14 +102,15 @@ fn the_fitted_sections_reproduce_the_wanted_curve() {
     let side_err = rms_error(&side, |f| {
         f64::from(MatchEq::side_magnitude_db(&s, 48_000.0, f as f32))
     });
-    // Octave-spaced side bells: the width is matched in broad strokes.
-    assert!(side_err < 2.5, "side fit {side_err:.2} dB RMS");
+    // Octave-spaced side bells: the width is matched in broad strokes. Measured: 1.75 dB RMS.
+    assert!(side_err < 2.1, "side fit {side_err:.2} dB RMS");
     eprintln!("fit: mid {mid:.2}, mid third-octave {third_rms:.2}, side {side_err:.2} dB RMS");
 }
 
 #[test]
 fn the_curve_is_limited_to_6_db_and_the_amount_scales_it() {
-    let (m, full) = matched(100.0);
+    // Against vibe-ace at 44.1 kHz: the spectra compare in Hz across the two rates.
+    let (m, full) = matched_with("vibe-ace_excerpt.flac", 100.0);
     for p in &m.record.curve {
         assert!(p.wanted_db.abs() <= CURVE_LIMIT_DB, "{p:?}");
         assert!(p.side_wanted_db.abs() <= CURVE_LIMIT_DB, "{p:?}");
@@ -128,7 +140,7 @@ fn the_curve_is_limited_to_6_db_and_the_amount_scales_it() {
     // Constant-Q sections: the dB response is nearly linear in the dB gain. Measured 0.2 dB.
     assert!(worst < 0.35, "amount scaling off by {worst:.3} dB");
     // The record's applied curve is the fitted one at the amount.
-    let (m70, s70) = matched(70.0);
+    let (m70, s70) = matched_with("vibe-ace_excerpt.flac", 70.0);
     for p in &m70.record.curve {
         let expect = f64::from(MatchEq::magnitude_db(&s70, 48_000.0, p.freq_hz as f32));
         assert!((p.applied_db - expect).abs() < 1e-6);
@@ -155,7 +167,7 @@ fn matching_a_file_to_itself_gives_a_flat_curve() {
     assert!(m.record.distance_before_db.unwrap() < 1e-9);
 }
 
-/// Renders francium against vibe-ace at `amount_pct` to one WAV with the loudness solve,
+/// Renders francium against by-product at `amount_pct` to one WAV with the loudness solve,
 /// returning the report as written to disk.
 fn render_matched(name: &str, amount_pct: f32) -> (ReportDocument, PathBuf) {
     let out = scratch(name);
@@ -168,7 +180,7 @@ fn render_matched(name: &str, amount_pct: f32) -> (ReportDocument, PathBuf) {
         rate: 48_000,
         bits: 24,
     }];
-    let mut options = ReferenceOptions::new(data("vibe-ace_excerpt.flac"));
+    let mut options = ReferenceOptions::new(data("by-product_excerpt.flac"));
     options.amount_pct = amount_pct;
     job.reference = Some(options);
     let report = render::render(&job, &mut |_, _| {}).expect("render");
@@ -180,13 +192,14 @@ fn render_matched(name: &str, amount_pct: f32) -> (ReportDocument, PathBuf) {
 
 #[test]
 fn the_distance_to_the_reference_falls_and_the_targets_still_hold() {
-    for (amount, least_fall_pct) in [(100.0, 55.0), (70.0, 35.0)] {
+    for (amount, least_fall_pct) in [(100.0, 35.0), (70.0, 25.0)] {
         let (doc, out) = render_matched(&format!("fall{amount}"), amount);
         let r = doc.reference.as_ref().unwrap();
         let (before, after) = (r.distance_before_db.unwrap(), r.distance_after_db.unwrap());
         let fall = r.distance_fall_pct.unwrap();
         eprintln!("{amount} %: {before:.2} dB -> {after:.2} dB ({fall:.0} % less)");
-        // Measured on these excerpts: 100 % takes 62 % of the distance away, 70 % 43 %.
+        // Measured on these excerpts: 100 % takes 41 % of the distance away, 70 % 31 %; the
+        // ±6 dB limit alone leaves 57 % at most (on the full files: 62 % of a 64 % maximum).
         assert!(
             fall >= least_fall_pct,
             "{amount} %: {before:.2} -> {after:.2} dB"
@@ -213,7 +226,7 @@ fn amount_zero_renders_exactly_as_without_a_reference() {
     let r = doc.reference.unwrap();
     assert!(r.mid_sections.iter().all(|s| s.applied_db == 0.0));
     assert!(r.curve.iter().all(|p| p.applied_db == 0.0));
-    let with = decode_file(&doc.deliverables[0].path.clone().into()).unwrap();
+    let with = decode_file(Path::new(&doc.deliverables[0].path)).unwrap();
     let plain = scratch("plain");
     let mut job = RenderJob::new(
         data("francium_excerpt.flac"),
@@ -233,7 +246,10 @@ fn amount_zero_renders_exactly_as_without_a_reference() {
 
 #[test]
 fn the_assistant_moves_at_most_3_db_and_its_settings_read_back() {
-    for (name, amount) in [("vibe-ace_excerpt.flac", 100.0f32), ("francium_excerpt.flac", 50.0)] {
+    for (name, amount) in [
+        ("vibe-ace_excerpt.flac", 100.0f32),
+        ("francium_excerpt.flac", 50.0),
+    ] {
         let out = scratch(&format!("assist-{amount}"));
         let mut job = RenderJob::new(data(name), out.clone(), ChainSettings::default());
         job.formats = vec![Format::Wav {
@@ -268,23 +284,27 @@ fn the_assistant_moves_at_most_3_db_and_its_settings_read_back() {
 }
 
 #[test]
-fn the_assistant_brightens_a_darkened_mix_and_amount_zero_is_off() {
+fn the_assistant_takes_back_a_lifted_top_and_amount_zero_is_off() {
     let mix = load("francium_excerpt.flac");
     let rate = mix.sample_rate;
-    let mut dark = ChainSettings::default();
-    dark.eq.high_shelf.freq_hz = 4_000.0;
-    dark.eq.high_shelf.gain_db = -12.0;
-    let darkened = common::run_chain(&mix.channels, rate as f32, &dark);
+    let mut bright = ChainSettings::default();
+    bright.eq.high_shelf.freq_hz = 4_000.0;
+    bright.eq.high_shelf.gain_db = 12.0;
+    bright.input.trim_db = -12.0;
+    let brightened = common::run_chain(&mix.channels, rate as f32, &bright);
     let mut eq = ChainSettings::default().eq;
     let plain = assist::suggest(&mix.channels, rate, &mut eq.clone(), 100.0);
-    let dimmed = assist::suggest(&darkened, rate, &mut eq, 100.0);
+    let lifted = assist::suggest(&brightened, rate, &mut eq, 100.0);
     let hs = |r: &assist::AssistRecord| r.moves[4].suggested_db;
-    eprintln!("high shelf: plain {:+.2}, darkened {:+.2} dB", hs(&plain), hs(&dimmed));
-    // 12 dB less top end: the assistant asks for more high shelf (up to its 3 dB limit).
-    assert!(hs(&dimmed) >= hs(&plain) + 1.0 || hs(&dimmed) == 3.0);
-    assert!(dimmed.outside_fraction > plain.outside_fraction);
+    eprintln!(
+        "high shelf: plain {:+.2}, brightened {:+.2} dB",
+        hs(&plain),
+        hs(&lifted)
+    );
+    // 12 dB more top end: the assistant takes the high shelf down, where it lifted it before.
+    assert!(hs(&lifted) < 0.0 && hs(&lifted) < hs(&plain) - 1.0);
     let mut eq0 = ChainSettings::default().eq;
-    let off = assist::suggest(&darkened, rate, &mut eq0, 0.0);
+    let off = assist::suggest(&brightened, rate, &mut eq0, 0.0);
     assert!(off.moves.iter().all(|m| m.move_db == 0.0));
     assert_eq!(eq0, ChainSettings::default().eq);
 }
@@ -309,13 +329,22 @@ mod contracts {
         s
     }
 
-    fn run(input: &[Vec<f32>], rate: f32, blocks: &[usize], settings: &[MatchEqSettings]) -> Vec<Vec<f32>> {
+    fn run(
+        input: &[Vec<f32>],
+        rate: f32,
+        blocks: &[usize],
+        settings: &[MatchEqSettings],
+    ) -> Vec<Vec<f32>> {
         let mut eq = MatchEq::new(rate, 2);
         let mut out = input.to_vec();
         let frames = out[0].len();
         let (mut start, mut k) = (0, 0);
         while start < frames {
-            let end = (start + blocks[k % blocks.len()]).min(frames);
+            // Settings change every 4096 samples, wherever the blocks fall.
+            let next_change = (start / 4096 + 1) * 4096;
+            let end = (start + blocks[k % blocks.len()])
+                .min(frames)
+                .min(next_change);
             let s = settings[(start / 4096) % settings.len()];
             let mut block: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..end]).collect();
             eq.process(&mut block, &s);
@@ -335,7 +364,11 @@ mod contracts {
             let settings = [curve(), other, MatchEqSettings::default()];
             let whole = run(&input, rate, &[40_000], &settings);
             for blocks in [vec![1usize], vec![7, 64, 1000], vec![8192, 3]] {
-                assert_eq!(run(&input, rate, &blocks, &settings), whole, "{rate} {blocks:?}");
+                assert_eq!(
+                    run(&input, rate, &blocks, &settings),
+                    whole,
+                    "{rate} {blocks:?}"
+                );
             }
             let mono = run(&input[..1], rate, &[40_000], &settings);
             assert_eq!(run(&input[..1], rate, &[5, 333], &settings), mono);
@@ -365,7 +398,9 @@ mod contracts {
     fn hostile_input_gives_finite_output_and_clean_state() {
         let mut eq = MatchEq::new(48_000.0, 2);
         let s = curve();
-        let mut l: Vec<f32> = (0..4096).map(|i| if i % 100 == 0 { 1e30 } else { 1e-39 }).collect();
+        let mut l: Vec<f32> = (0..4096)
+            .map(|i| if i % 100 == 0 { 1e30 } else { 1e-39 })
+            .collect();
         let mut r = l.clone();
         // The chain's door clips and sanitises before the EQ; the stage itself must stay finite
         // on what the door lets through: full scale and subnormals.
