@@ -3,10 +3,10 @@
 //! reference-match curve)"), plus side-only sections that match the stereo width per band.
 //!
 //! - **Fixed sections, free gains.** The mid (L and R alike) curve is a low shelf, 28 bells
-//!   a third of an octave apart from 31.5 Hz to 16 kHz, and a high shelf; the side curve is 8 bells
-//!   an octave apart from 62.5 Hz to 8 kHz. Only the gains are settings, in fixed arrays, so
-//!   [`MatchEqSettings`] is `Copy` and travels inside `ChainSettings` from the renderer to
-//!   the plugin and back. The gains come from a least-squares fit of a wanted curve
+//!   a third of an octave apart from 31.25 Hz to 16 kHz, and a high shelf; the side curve is
+//!   8 bells an octave apart from 62.5 Hz to 8 kHz. Only the gains are settings, in fixed
+//!   arrays, so [`MatchEqSettings`] is `Copy` and travels inside `ChainSettings` from the
+//!   renderer to the plugin and back. The gains come from a least-squares fit of a wanted curve
 //!   (`match_fit.rs`); this stage only runs them.
 //! - **Amount.** Every gain is scaled by `amount_pct / 100` before it reaches the filters:
 //!   0 % is off (and exactly transparent), 100 % the fitted curve. The sections are designed
@@ -34,7 +34,7 @@ pub const MATCH_SECTIONS: usize = MATCH_BELLS + 2;
 /// Bells of the side curve, an octave apart.
 pub const SIDE_BANDS: usize = 8;
 
-/// Centre of mid bell `i`: `1000 · 2^((i - 15) / 3)` Hz, 31.5 Hz to 16 kHz (the IEC 61260-1
+/// Centre of mid bell `i`: `1000 · 2^((i - 15) / 3)` Hz, 31.25 Hz to 16 kHz (the IEC 61260-1
 /// base-2 third-octave centres). The match is judged in third-octave bands (the distance in
 /// `render::reference`), so one bell per band lets the fit follow the 1/6-octave curve's
 /// third-octave average, not its individual notes. Measured on francium against by-product
@@ -492,8 +492,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_bells_sit_on_the_half_octave_series() {
-        assert!((bell_freq_hz(0) - 31.498).abs() < 1e-3);
+    fn the_bells_sit_on_the_third_octave_series() {
+        assert_eq!(bell_freq_hz(0), 31.25);
         assert_eq!(bell_freq_hz(15), 1000.0);
         assert!((bell_freq_hz(MATCH_BELLS - 1) - 16_000.0).abs() < 1e-6);
         assert_eq!(side_freq_hz(0), 62.5);

@@ -80,7 +80,8 @@ pub fn loudest_sections(channels: &[Vec<f32>], sample_rate: u32) -> Vec<(usize, 
     let window = (SHORT_TERM_WINDOW_S * sample_rate as f64).round() as usize;
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     for &(t, l) in &series {
-        if !(l >= threshold) {
+        // Silence reads -inf and is never among the loudest.
+        if l.is_nan() || l < threshold {
             continue;
         }
         let end = ((t * sample_rate as f64).round() as usize).min(frames);
@@ -209,13 +210,16 @@ pub fn distance_db(a: &SpectrumAnalysis, b: &SpectrumAnalysis) -> Option<f64> {
     (n > 0).then(|| (sum / n as f64).sqrt())
 }
 
+/// Values per band, `(centre_hz, db)`.
+pub type BandCurve = Vec<(f64, f64)>;
+
 /// The wanted curves, `(freq_hz, db)` per 1/6-octave band: the mid curve (reference minus
 /// mix) and the side curve (reference's side-to-mid ratio minus the mix's), each limited to
 /// ±[`CURVE_LIMIT_DB`]. Bands either file lacks (above its Nyquist, or silent) are 0 dB.
 pub fn match_curves(
     mix: &SpectrumAnalysis,
     reference: &SpectrumAnalysis,
-) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+) -> (BandCurve, BandCurve) {
     let lookup = |s: &[(f64, f64)], f: f64| {
         s.iter()
             .find(|p| (p.0 / f - 1.0).abs() < 1e-9)
