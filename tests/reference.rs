@@ -416,3 +416,31 @@ mod contracts {
         assert!(quiet.iter().all(|v| v.is_finite() && !v.is_subnormal()));
     }
 }
+
+#[test]
+fn target_reference_takes_the_reference_loudness() {
+    let out = scratch("target-reference");
+    let mut job = RenderJob::new(
+        data("francium_excerpt.flac"),
+        out.clone(),
+        ChainSettings::default(),
+    );
+    job.formats = vec![Format::Wav {
+        rate: 48_000,
+        bits: 24,
+    }];
+    let mut options = ReferenceOptions::new(data("by-product_excerpt.flac"));
+    options.target_from_reference = true;
+    job.reference = Some(options);
+    let report = render::render(&job, &mut |_, _| {}).expect("render");
+    let r = report.reference.as_ref().unwrap();
+    assert!(r.target_from_reference);
+    let ref_lufs = r.integrated_lufs.unwrap();
+    // by-product_excerpt measures -17.0 LUFS with ffmpeg's ebur128 (tests/data/README.md).
+    assert!((ref_lufs + 17.0).abs() < 0.1, "{ref_lufs}");
+    let l = report.loudness.unwrap();
+    assert_eq!(l.target_lufs, ref_lufs);
+    let got = report.deliverables[0].measurement.integrated_lufs;
+    assert!((got - ref_lufs).abs() <= 0.1, "{got} vs {ref_lufs}");
+    let _ = std::fs::remove_dir_all(&out);
+}
