@@ -554,7 +554,7 @@ pub fn figures(
     }
     if let Some(a) = assist {
         out.push(Figure {
-            heading: "Tonal balance assistant".into(),
+            heading: "Tonal balance assistant: the target".into(),
             caption: format!(
                 "The mix's mid density against the target slope ({:+.1} dB per octave above {:.0} Hz) \
                  and its ±{:.0} dB tolerance band.",
