@@ -5,6 +5,8 @@
 pub mod dsp;
 
 #[cfg(feature = "plugin")]
+pub mod editor;
+#[cfg(feature = "plugin")]
 pub mod params;
 #[cfg(feature = "plugin")]
 pub mod plugin;

@@ -10,6 +10,7 @@ mod eq;
 mod multiband;
 pub mod state;
 mod target;
+pub mod travel;
 pub use eq::{BellParams, EqParams, HighPass};
 pub use multiband::{BandParams, MultibandParams};
 pub use target::TargetParams;

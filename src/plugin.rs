@@ -11,6 +11,7 @@ use nice_plug::prelude::*;
 use crate::dsp::learn::LearnState;
 use crate::dsp::platforms::PLATFORM_COUNT;
 use crate::dsp::{Chain, Meters};
+use crate::editor::{self, EditorState, LatheEditorWindow};
 use crate::params::LatheParams;
 use std::sync::atomic::Ordering;
 
@@ -30,12 +31,16 @@ pub struct SharedMeters {
     pub true_peak_dbtp: AtomicF32,
     pub plr_db: AtomicF32,
     pub input_integrated_lufs: AtomicF32,
+    /// Largest true peak of the input since reset, dBTP.
+    pub input_true_peak_dbtp: AtomicF32,
     pub latency_samples: std::sync::atomic::AtomicU32,
     /// Per destination (`Platform as usize`), dB it will turn the master up or down.
     pub platform_gain_db: [AtomicF32; PLATFORM_COUNT],
     /// `LearnState as u32` (0 off, 1 measuring, 2 learning, 3 out of range, 4 full).
     pub learn_state: std::sync::atomic::AtomicU32,
     pub learned_gain_db: AtomicF32,
+    /// The rate the chain runs at, Hz (for the editor's EQ curve and spectrum axis).
+    pub sample_rate_hz: AtomicF32,
 }
 
 impl SharedMeters {
@@ -57,6 +62,8 @@ impl SharedMeters {
         self.plr_db.store(out.plr_db, r);
         self.input_integrated_lufs
             .store(m.input_loudness.integrated_lufs, r);
+        self.input_true_peak_dbtp
+            .store(m.input_loudness.true_peak_dbtp, r);
         for (meter, &gain) in self.platform_gain_db.iter().zip(&m.platform_gain_db) {
             meter.store(gain, r);
         }
@@ -82,6 +89,9 @@ pub struct Lathe {
     meters: Meters,
     shared_meters: Arc<SharedMeters>,
     latency: u32,
+    /// The editor's window state, its repaint flag and its spectrum taps: the audio thread
+    /// touches them only with atomic loads and stores, and only while the window is open.
+    editor: EditorState,
 }
 
 impl Default for Lathe {
@@ -92,6 +102,7 @@ impl Default for Lathe {
             meters: Meters::default(),
             shared_meters: Arc::new(SharedMeters::default()),
             latency: 0,
+            editor: EditorState::default(),
         }
     }
 }
@@ -100,6 +111,61 @@ impl Lathe {
     /// The meters, for an editor to read.
     pub fn shared_meters(&self) -> Arc<SharedMeters> {
         self.shared_meters.clone()
+    }
+
+    /// The parameters (shared with the host and the editor).
+    pub fn lathe_params(&self) -> Arc<LatheParams> {
+        self.params.clone()
+    }
+
+    /// Prepares the chain for a sample rate and block size; returns the latency to report.
+    /// (The body of `activate`, callable by a wrapper such as the standalone player.)
+    pub fn prepare(&mut self, sample_rate: f32, max_block: usize) -> u32 {
+        self.chain.prepare(sample_rate, max_block);
+        // Fixed for a sample rate, whatever the settings: reported once, at activation, which
+        // is the only place CLAP allows a latency change.
+        self.latency = self.chain.latency_samples() as u32;
+        let r = Ordering::Relaxed;
+        self.shared_meters.latency_samples.store(self.latency, r);
+        self.shared_meters.sample_rate_hz.store(sample_rate, r);
+        self.latency
+    }
+
+    /// One block through the chain, with the meters published (the body of `process`).
+    pub fn process_block(&mut self, buffer: &mut Buffer) -> ProcessStatus {
+        let settings = self.params.settings();
+        let open = self.editor.is_open();
+        if open {
+            self.editor.input_tap.push(buffer.as_slice());
+        }
+        self.chain
+            .process(buffer.as_slice(), &settings, &mut self.meters);
+        self.shared_meters.publish(&self.meters);
+        if open {
+            self.editor.output_tap.push(buffer.as_slice());
+            // An atomic store: the window repaints at its next poll, so meters move while
+            // audio plays, and nothing is asked of a closed window.
+            self.editor.repaint.request_repaint();
+        }
+        // While Learn runs, its gain becomes the saved one: when Learn is switched off the
+        // settings carry exactly it, and a session saved now reloads with it.
+        if self.meters.learn_state != LearnState::Off {
+            self.params
+                .target
+                .learned_gain_db
+                .store(self.meters.learned_gain_db, Ordering::Relaxed);
+        }
+        // The look-ahead delay still holds audio after the input stops.
+        ProcessStatus::Tail(self.latency)
+    }
+
+    /// The editor window (created on the main thread when the host asks for it).
+    pub fn create_editor(&self) -> Option<LatheEditorWindow> {
+        editor::create(
+            &self.editor,
+            self.params.clone(),
+            self.shared_meters.clone(),
+        )
     }
 }
 
@@ -126,12 +192,16 @@ impl Plugin for Lathe {
     // Automation is applied at the sample it is written for, as the renderer would.
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = LatheEditorWindow;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        self.create_editor()
     }
 
     fn activate(
@@ -140,17 +210,11 @@ impl Plugin for Lathe {
         buffer_config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        self.chain.prepare(
+        let latency = self.prepare(
             buffer_config.sample_rate,
             buffer_config.max_buffer_size as usize,
         );
-        // Fixed for a sample rate, whatever the settings: reported once, here, which is the
-        // only place CLAP allows a latency change.
-        self.latency = self.chain.latency_samples() as u32;
-        context.set_latency_samples(self.latency);
-        self.shared_meters
-            .latency_samples
-            .store(self.latency, Ordering::Relaxed);
+        context.set_latency_samples(latency);
         true
     }
 
@@ -164,20 +228,7 @@ impl Plugin for Lathe {
         _aux: &mut AuxiliaryBuffers,
         _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        let settings = self.params.settings();
-        self.chain
-            .process(buffer.as_slice(), &settings, &mut self.meters);
-        self.shared_meters.publish(&self.meters);
-        // While Learn runs, its gain becomes the saved one: when Learn is switched off the
-        // settings carry exactly it, and a session saved now reloads with it.
-        if self.meters.learn_state != LearnState::Off {
-            self.params
-                .target
-                .learned_gain_db
-                .store(self.meters.learned_gain_db, Ordering::Relaxed);
-        }
-        // The look-ahead delay still holds audio after the input stops.
-        ProcessStatus::Tail(self.latency)
+        self.process_block(buffer)
     }
 }
 

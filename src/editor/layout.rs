@@ -1,0 +1,146 @@
+//! The window's layout: a top bar (view switch, A/B, bypass), then either the easy view
+//! (target, Learn, ceiling, one control per stage, the meters that matter) or the expert view
+//! (every parameter of every stage), and the settings travel row at the bottom.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+
+use egui::Ui;
+use nice_plug::prelude::*;
+
+use super::dynamics_panel::{
+    band_meters, crossover_plot, limiter_meter, limiter_panel, multiband_controls,
+};
+use super::eq_panel::{eq_controls, eq_plot, sample_rate};
+use super::loudness_panel::{loudness_meters, platform_preview, target_controls};
+use super::stereo_panel::{correlation_meter, stereo_controls};
+use super::travel_panel::travel_row;
+use super::widgets::{panel, slider, toggle};
+use super::{LatheEditor, View};
+
+/// Frames of limiter gain-reduction history kept (about 5 s at the 64 Hz repaint poll).
+pub const HISTORY_LEN: usize = 320;
+
+#[derive(Default)]
+pub struct History {
+    pub limiter_gr_db: VecDeque<f32>,
+}
+
+/// Reads the taps and meters for this frame, then draws the view.
+pub fn draw(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
+    let rate = sample_rate(editor);
+    editor.input_spectrum.update(&editor.input_tap, rate);
+    if editor.output_spectrum.update(&editor.output_tap, rate) {
+        let gr = editor.meters.limiter_gain_db.load(Ordering::Relaxed);
+        let history = &mut editor.history.limiter_gr_db;
+        history.push_back(gr);
+        while history.len() > HISTORY_LEN {
+            history.pop_front();
+        }
+    }
+
+    egui::Frame::central_panel(ui.style()).show(ui, |ui| {
+        top_bar(editor, ui, setter);
+        ui.separator();
+        let travel_height = 28.0;
+        let body_height = (ui.available_height() - travel_height).max(100.0);
+        ui.allocate_ui(
+            egui::vec2(ui.available_width(), body_height),
+            |ui| match editor.view {
+                View::Easy => easy_view(editor, ui, setter),
+                View::Expert => expert_view(editor, ui, setter),
+            },
+        );
+        ui.separator();
+        travel_row(editor, ui, setter);
+    });
+}
+
+fn top_bar(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
+    ui.horizontal(|ui| {
+        ui.heading("Lathe");
+        ui.add_space(12.0);
+        if ui
+            .add(egui::Button::selectable(editor.view == View::Easy, "Easy"))
+            .clicked()
+        {
+            editor.view = View::Easy;
+        }
+        if ui
+            .add(egui::Button::selectable(
+                editor.view == View::Expert,
+                "Expert",
+            ))
+            .clicked()
+        {
+            editor.view = View::Expert;
+        }
+        ui.add_space(24.0);
+        toggle(ui, "A/B (matched)", &editor.params.ab_bypass, setter)
+            .on_hover_text("Hear the input at the master's loudness");
+        toggle(ui, "Bypass", &editor.params.bypass, setter);
+        let latency = editor.meters.latency_samples.load(Ordering::Relaxed);
+        ui.label(format!("latency {latency} samples"));
+    });
+}
+
+fn easy_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
+    ui.columns(2, |cols| {
+        let [left, right] = cols else { return };
+        panel(left, "Target", |ui| {
+            target_controls(editor, ui, setter);
+            slider(ui, "Ceiling", &editor.params.limiter.ceiling_dbtp, setter);
+        });
+        panel(left, "Loudness", |ui| loudness_meters(editor, ui));
+        panel(left, "Limiter", |ui| limiter_meter(editor, ui));
+
+        panel(right, "Tonal EQ", |ui| {
+            eq_plot(editor, ui, setter, 200.0);
+        });
+        panel(right, "Stages", |ui| {
+            let p = &editor.params;
+            slider(ui, "EQ tilt", &p.eq.tilt_db, setter);
+            ui.horizontal(|ui| {
+                toggle(ui, "Multiband", &p.multiband.enabled, setter);
+                ui.label("compression on/off");
+            });
+            slider(ui, "Stereo width", &p.stereo.width_pct, setter);
+            slider(ui, "Limiter drive", &p.limiter.drive_db, setter);
+            band_meters(editor, ui, setter);
+            correlation_meter(editor, ui);
+        });
+    });
+}
+
+fn expert_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            panel(ui, "Tonal EQ", |ui| {
+                eq_plot(editor, ui, setter, 220.0);
+                eq_controls(editor, ui, setter);
+            });
+            panel(ui, "Multiband", |ui| {
+                crossover_plot(editor, ui, setter, 120.0);
+                band_meters(editor, ui, setter);
+                multiband_controls(editor, ui, setter);
+            });
+            ui.horizontal_top(|ui| {
+                panel(ui, "Limiter · output", |ui| {
+                    limiter_panel(editor, ui, setter);
+                    limiter_meter(editor, ui);
+                });
+                panel(ui, "Stereo", |ui| {
+                    stereo_controls(editor, ui, setter);
+                    correlation_meter(editor, ui);
+                });
+                panel(ui, "Target · loudness", |ui| {
+                    target_controls(editor, ui, setter);
+                    loudness_meters(editor, ui);
+                });
+                panel(ui, "Platform normalisation", |ui| {
+                    platform_preview(editor, ui)
+                });
+            });
+        });
+}
