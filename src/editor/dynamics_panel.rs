@@ -9,7 +9,9 @@ use nice_plug::prelude::*;
 
 use super::eq_panel::{INPUT_COLOR, OUTPUT_COLOR};
 use super::spectrum::{self, hz_to_x, x_to_hz};
-use super::widgets::{panel, reduction_bar, slider, toggle};
+use nice_plug_egui::widgets::ParamSlider;
+
+use super::widgets::{reduction_bar, slider, toggle};
 use super::LatheEditor;
 
 /// Depth the gain-reduction meters show, dB.
@@ -99,8 +101,8 @@ pub fn band_meters(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
     }
 }
 
-/// Every multiband control, for the expert view.
-pub fn multiband_controls(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
+/// The stage switches and the crossovers as sliders.
+pub fn multiband_switches(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
     let mb = &editor.params.multiband;
     ui.horizontal(|ui| {
         toggle(ui, "Multiband on", &mb.enabled, setter);
@@ -110,18 +112,37 @@ pub fn multiband_controls(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSette
     slider(ui, "Crossover 1", &mb.crossover_low_hz, setter);
     slider(ui, "Crossover 2", &mb.crossover_mid_hz, setter);
     slider(ui, "Crossover 3", &mb.crossover_high_hz, setter);
-    ui.horizontal_top(|ui| {
-        for (i, band) in mb.bands.iter().enumerate() {
-            panel(ui, &format!("Band {}", i + 1), |ui| {
-                slider(ui, "Threshold", &band.threshold_db, setter);
-                slider(ui, "Ratio", &band.ratio, setter);
-                slider(ui, "Knee", &band.knee_db, setter);
-                slider(ui, "Attack", &band.attack_ms, setter);
-                slider(ui, "Release", &band.release_ms, setter);
-                slider(ui, "Makeup", &band.makeup_db, setter);
-            });
-        }
-    });
+}
+
+/// Every band control, for the expert view.
+pub fn multiband_controls(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
+    let mb = &editor.params.multiband;
+    // One row per control, one column per band: four bands fit side by side.
+    egui::Grid::new("band_controls")
+        .num_columns(5)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("");
+            for i in 1..=4 {
+                ui.strong(format!("Band {i}"));
+            }
+            ui.end_row();
+            let rows: [(&str, fn(&crate::params::BandParams) -> &FloatParam); 6] = [
+                ("Threshold", |b| &b.threshold_db),
+                ("Ratio", |b| &b.ratio),
+                ("Knee", |b| &b.knee_db),
+                ("Attack", |b| &b.attack_ms),
+                ("Release", |b| &b.release_ms),
+                ("Makeup", |b| &b.makeup_db),
+            ];
+            for (name, field) in rows {
+                ui.label(name);
+                for band in &mb.bands {
+                    ui.add(ParamSlider::for_param(field(band), setter).with_width(100.0));
+                }
+                ui.end_row();
+            }
+        });
 }
 
 /// The limiter's controls (all of them: there are few) and its gain-reduction history.

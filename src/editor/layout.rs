@@ -10,6 +10,7 @@ use nice_plug::prelude::*;
 
 use super::dynamics_panel::{
     band_meters, crossover_plot, limiter_meter, limiter_panel, multiband_controls,
+    multiband_switches,
 };
 use super::eq_panel::{eq_controls, eq_plot, sample_rate};
 use super::loudness_panel::{loudness_meters, platform_preview, target_controls};
@@ -39,6 +40,9 @@ pub fn draw(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
         }
     }
 
+    // The whole window gets the panel colour, however large the host makes it.
+    ui.painter()
+        .rect_filled(ui.max_rect(), 0.0, ui.visuals().panel_fill);
     egui::Frame::central_panel(ui.style()).show(ui, |ui| {
         top_bar(editor, ui, setter);
         ui.separator();
@@ -121,8 +125,12 @@ fn expert_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
                 eq_controls(editor, ui, setter);
             });
             panel(ui, "Multiband", |ui| {
-                crossover_plot(editor, ui, setter, 120.0);
-                band_meters(editor, ui, setter);
+                crossover_plot(editor, ui, setter, 110.0);
+                ui.horizontal_top(|ui| {
+                    ui.vertical(|ui| band_meters(editor, ui, setter));
+                    ui.add_space(16.0);
+                    ui.vertical(|ui| multiband_switches(editor, ui, setter));
+                });
                 multiband_controls(editor, ui, setter);
             });
             ui.horizontal_top(|ui| {
@@ -134,12 +142,15 @@ fn expert_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
                     stereo_controls(editor, ui, setter);
                     correlation_meter(editor, ui);
                 });
-                panel(ui, "Target · loudness", |ui| {
-                    target_controls(editor, ui, setter);
-                    loudness_meters(editor, ui);
-                });
                 panel(ui, "Platform normalisation", |ui| {
                     platform_preview(editor, ui)
+                });
+            });
+            panel(ui, "Target · loudness", |ui| {
+                ui.horizontal_top(|ui| {
+                    ui.vertical(|ui| target_controls(editor, ui, setter));
+                    ui.add_space(16.0);
+                    ui.vertical(|ui| loudness_meters(editor, ui));
                 });
             });
         });

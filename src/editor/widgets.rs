@@ -127,8 +127,12 @@ pub fn panel<R>(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui) -> R) -> R {
     egui::Frame::group(ui.style())
         .stroke(Stroke::new(1.0, Color32::from_gray(60)))
         .show(ui, |ui| {
-            ui.strong(title);
-            add(ui)
+            // Vertical inside whatever row the panel sits in.
+            ui.vertical(|ui| {
+                ui.strong(title);
+                add(ui)
+            })
+            .inner
         })
         .inner
 }
