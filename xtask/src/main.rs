@@ -5,7 +5,8 @@
 //! - `cargo xtask bench-render`: times a full render against ffmpeg's two-pass loudnorm.
 //! - `cargo xtask ddp-info <dir>`: reads a DDP image back: tracks, times, ISRCs, checksums.
 //! - `cargo xtask test`: builds the bundles (the CLAP host tests load them), then runs every
-//!   test of the workspace in release mode.
+//!   test of the workspace in release mode, with the standalone build of the plugin that the
+//!   editor screenshot test runs under Xvfb.
 
 mod bench_render;
 mod ddp_info;
@@ -27,7 +28,8 @@ fn test(extra: Vec<String>) -> ExitCode {
             "--release",
             "--workspace",
             "--features",
-            "lathe/render",
+            // standalone: tests/screenshot.rs plays a mix through the editor under Xvfb.
+            "lathe/render,lathe/standalone",
         ])
         .args(extra)
         .status();
