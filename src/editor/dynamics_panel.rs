@@ -13,6 +13,7 @@ use nice_plug_egui::widgets::ParamSlider;
 
 use super::widgets::{reduction_bar, slider, toggle};
 use super::LatheEditor;
+use crate::params::BandParams;
 
 /// Depth the gain-reduction meters show, dB.
 pub const GR_DEPTH_DB: f32 = 12.0;
@@ -114,6 +115,9 @@ pub fn multiband_switches(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSette
     slider(ui, "Crossover 3", &mb.crossover_high_hz, setter);
 }
 
+/// Picks one of a band's continuous controls.
+type BandField = fn(&BandParams) -> &FloatParam;
+
 /// Every band control, for the expert view.
 pub fn multiband_controls(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
     let mb = &editor.params.multiband;
@@ -127,7 +131,7 @@ pub fn multiband_controls(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSette
                 ui.strong(format!("Band {i}"));
             }
             ui.end_row();
-            let rows: [(&str, fn(&crate::params::BandParams) -> &FloatParam); 6] = [
+            let rows: [(&str, BandField); 6] = [
                 ("Threshold", |b| &b.threshold_db),
                 ("Ratio", |b| &b.ratio),
                 ("Knee", |b| &b.knee_db),

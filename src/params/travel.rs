@@ -115,3 +115,25 @@ pub fn export_toml(params: &LatheParams) -> String {
 pub fn parse_toml(text: &str) -> Result<ChainSettings, SettingsError> {
     ChainSettings::from_toml(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exported_file_reads_back_as_the_same_settings() {
+        let params = LatheParams::default();
+        let text = export_toml(&params);
+        let back = parse_toml(&text).expect("valid settings");
+        assert_eq!(back, params.settings());
+        // Pretty-printed: one table per stage, as a person would edit it.
+        assert!(text.contains("[limiter]\n"), "{text}");
+    }
+
+    #[test]
+    fn an_invalid_file_is_an_error_not_a_panic() {
+        assert!(parse_toml("[limiter]\nceiling_dbtp = 3.0\n").is_err());
+        assert!(parse_toml("[limiter]\nceilng_dbtp = -1.0\n").is_err());
+        assert!(parse_toml("not toml at all [").is_err());
+    }
+}
