@@ -16,11 +16,15 @@ use super::eq_panel::{eq_controls, eq_plot, sample_rate};
 use super::loudness_panel::{loudness_meters, platform_preview, target_controls};
 use super::stereo_panel::{correlation_meter, stereo_controls};
 use super::travel_panel::travel_row;
-use super::widgets::{panel, slider, toggle};
+use super::widgets::{panel, slider, toggle, wide_panel};
 use super::{LatheEditor, View};
 
 /// Frames of limiter gain-reduction history kept (about 5 s at the 64 Hz repaint poll).
 pub const HISTORY_LEN: usize = 320;
+
+/// Height of the easy view's EQ plot, points: with the stage controls under it, the right
+/// column matches the left one at the default window size.
+const EASY_EQ_HEIGHT: f32 = 240.0;
 
 #[derive(Default)]
 pub struct History {
@@ -91,17 +95,20 @@ fn top_bar(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
 fn easy_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
     ui.columns(2, |cols| {
         let [left, right] = cols else { return };
-        panel(left, "Target", |ui| {
+        wide_panel(left, "Target", |ui| {
             target_controls(editor, ui, setter);
             slider(ui, "Ceiling", &editor.params.limiter.ceiling_dbtp, setter);
         });
-        panel(left, "Loudness", |ui| loudness_meters(editor, ui));
-        panel(left, "Limiter", |ui| limiter_meter(editor, ui));
-
-        panel(right, "Tonal EQ", |ui| {
-            eq_plot(editor, ui, setter, 200.0);
+        wide_panel(left, "Loudness", |ui| loudness_meters(editor, ui));
+        wide_panel(left, "Limiter", |ui| limiter_meter(editor, ui));
+        wide_panel(left, "Platform normalisation", |ui| {
+            platform_preview(editor, ui)
         });
-        panel(right, "Stages", |ui| {
+
+        wide_panel(right, "Tonal EQ", |ui| {
+            eq_plot(editor, ui, setter, EASY_EQ_HEIGHT);
+        });
+        wide_panel(right, "Stages", |ui| {
             let p = &editor.params;
             slider(ui, "EQ tilt", &p.eq.tilt_db, setter);
             ui.horizontal(|ui| {

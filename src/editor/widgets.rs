@@ -122,11 +122,23 @@ pub fn format_value(value: f32, unit: &str) -> String {
     }
 }
 
-/// A thin frame around a panel with a heading.
+/// A thin frame around a panel with a heading, as wide as its contents.
 pub fn panel<R>(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui) -> R) -> R {
+    framed(ui, title, false, add)
+}
+
+/// A panel that takes the whole width it is given (the easy view's columns).
+pub fn wide_panel<R>(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui) -> R) -> R {
+    framed(ui, title, true, add)
+}
+
+fn framed<R>(ui: &mut Ui, title: &str, wide: bool, add: impl FnOnce(&mut Ui) -> R) -> R {
     egui::Frame::group(ui.style())
         .stroke(Stroke::new(1.0, Color32::from_gray(60)))
         .show(ui, |ui| {
+            if wide {
+                ui.set_min_width(ui.available_width());
+            }
             // Vertical inside whatever row the panel sits in.
             ui.vertical(|ui| {
                 ui.strong(title);
