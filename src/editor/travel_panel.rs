@@ -51,7 +51,7 @@ pub fn travel_row(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
         ui.add(egui::TextEdit::singleline(&mut editor.travel.path).desired_width(300.0));
         if ui
             .button("Export")
-            .on_hover_text("Write these settings for `cargo xtask render --settings`")
+            .on_hover_text("Write these settings for `cargo xtask render --settings … --as-set`")
             .clicked()
         {
             let path = PathBuf::from(&editor.travel.path);
