@@ -417,31 +417,16 @@ impl TonalEq {
         self.update_active();
     }
 
-    /// Rebuilds the list of sections to run. A section settled flat leaves it with its history
-    /// cleared and identity coefficients. A section coming back starts with the history of
-    /// the signal at its input (it was the identity until now, so that is also its output
-    /// history), exactly as if it had run all along; its first coefficient update then acts on
-    /// the real signal, not on silence.
+    /// Rebuilds the list of sections to run ([`bands::rebuild_active`]).
     fn update_active(&mut self) {
-        let mut was_active = [false; SECTIONS];
-        for &i in &self.active[..self.n_active] {
-            was_active[i] = true;
-        }
-        let mut upstream = self.input_hist;
-        self.n_active = 0;
-        for (i, was) in was_active.into_iter().enumerate() {
-            if self.sections[i].is_bypassed() {
-                self.states[i] = [[0.0; 2]; 4];
-                self.coeffs[i] = Biquad::IDENTITY;
-                continue;
-            }
-            if !was {
-                self.states[i] = [upstream[0], upstream[1], upstream[0], upstream[1]];
-            }
-            upstream = [self.states[i][2], self.states[i][3]];
-            self.active[self.n_active] = i;
-            self.n_active += 1;
-        }
+        bands::rebuild_active(
+            &self.sections,
+            &mut self.coeffs,
+            &mut self.states,
+            &mut self.active,
+            &mut self.n_active,
+            self.input_hist,
+        );
     }
 
     fn run(&mut self, channels: &mut [&mut [f32]], start: usize, end: usize) {

@@ -5,6 +5,7 @@
 //! parameters on a fixed cadence of [`TICK`] samples counted from reset, never at block
 //! starts, so the output does not depend on how the host splits its blocks.
 
+use super::biquad::State;
 use super::design::{Biquad, Designer};
 use super::{EqSettings, HpMode};
 
@@ -262,6 +263,41 @@ impl Section {
 /// The per-tick decay of a glide with time constant [`GLIDE_MS`] at `sample_rate`.
 pub fn tick_decay(sample_rate: f64) -> f64 {
     (-(TICK as f64) / (GLIDE_MS * 0.001 * sample_rate)).exp()
+}
+
+/// Rebuilds the list of sections a cascade runs (`active[..n_active]`, in order), for the
+/// tonal EQ and the match curve alike. A section settled flat leaves it with its history
+/// cleared and identity coefficients. A section coming back starts with the history of the
+/// signal at its input (it was the identity until now, so that is also its output history),
+/// exactly as if it had run all along; its first coefficient update then acts on the real
+/// signal, not on silence. `input_hist` is the cascade's input history. At most 64 sections.
+pub fn rebuild_active(
+    sections: &[Section],
+    coeffs: &mut [Biquad],
+    states: &mut [State],
+    active: &mut [usize],
+    n_active: &mut usize,
+    input_hist: [[f64; 2]; 2],
+) {
+    debug_assert!(sections.len() <= 64);
+    let was_active = active[..*n_active]
+        .iter()
+        .fold(0u64, |mask, &i| mask | (1 << i));
+    let mut upstream = input_hist;
+    *n_active = 0;
+    for (i, section) in sections.iter().enumerate() {
+        if section.is_bypassed() {
+            states[i] = [[0.0; 2]; 4];
+            coeffs[i] = Biquad::IDENTITY;
+            continue;
+        }
+        if was_active & (1 << i) == 0 {
+            states[i] = [upstream[0], upstream[1], upstream[0], upstream[1]];
+        }
+        upstream = [states[i][2], states[i][3]];
+        active[*n_active] = i;
+        *n_active += 1;
+    }
 }
 
 #[cfg(test)]
