@@ -14,7 +14,7 @@ mod common;
 use std::sync::{Arc, Barrier};
 
 use clack_host::prelude::ClapId;
-use clap_host::{Lathe, ParamChange};
+use clap_host::{Lathe, ParamChange, HOT};
 use common::{ebur128_true_peak_dbtp, music_like, Rng, SAMPLE_RATES};
 use lathe::dsp::settings::CEILING_DBTP;
 use lathe::dsp::ChainSettings;
@@ -50,28 +50,6 @@ fn assert_bit_identical(what: &str, a: &[Vec<f32>], b: &[Vec<f32>]) {
         panic!("{what}: first difference at frame {n}, channel {c}: {x} vs {y} (max |difference| {max:e})");
     }
 }
-
-/// Parameter changes (display name, normalised value) that make every stage work: trim, EQ
-/// with a 24 dB/oct high-pass, multiband compression, width and mono-below, drive into the
-/// limiter, a shorter release and a little output cut.
-const HOT: [(&str, f64); 16] = [
-    ("Input Trim", 0.45),
-    ("High-pass", 1.0),
-    ("Tilt", 0.625),
-    ("Low Shelf Gain", 0.6),
-    ("Bell 2 Gain", 0.4),
-    ("Multiband", 1.0),
-    ("Band 1 Threshold", 0.6),
-    ("Band 1 Ratio", 0.1),
-    ("Band 3 Threshold", 0.55),
-    ("Band 3 Ratio", 0.2),
-    ("Width", 0.65),
-    ("Mono Below", 1.0),
-    ("Drive", 0.5),
-    ("Release", 0.3),
-    ("Output Gain", 0.98),
-    ("Ceiling", 0.75),
-];
 
 /// The ceiling `HOT` sets: 0.75 of the way from -6 to 0 dBTP.
 const HOT_CEILING_DBTP: f64 = -1.5;

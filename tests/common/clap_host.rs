@@ -22,6 +22,28 @@ use clack_host::prelude::*;
 /// The plugin's CLAP id (`ClapPlugin::CLAP_ID` in src/plugin.rs).
 pub const PLUGIN_ID: &CStr = c"audio.lathe.mastering-chain";
 
+/// Parameter changes (display name, normalised value) that make every stage work: trim, EQ
+/// with a 24 dB/oct high-pass, multiband compression, width and mono-below, drive into the
+/// limiter, a shorter release and a little output cut.
+pub const HOT: [(&str, f64); 16] = [
+    ("Input Trim", 0.45),
+    ("High-pass", 1.0),
+    ("Tilt", 0.625),
+    ("Low Shelf Gain", 0.6),
+    ("Bell 2 Gain", 0.4),
+    ("Multiband", 1.0),
+    ("Band 1 Threshold", 0.6),
+    ("Band 1 Ratio", 0.1),
+    ("Band 3 Threshold", 0.55),
+    ("Band 3 Ratio", 0.2),
+    ("Width", 0.65),
+    ("Mono Below", 1.0),
+    ("Drive", 0.5),
+    ("Release", 0.3),
+    ("Output Gain", 0.98),
+    ("Ceiling", 0.75),
+];
+
 /// Where `cargo xtask bundle lathe --release` puts the CLAP bundle (the shared library itself on
 /// Linux and Windows, a bundle directory on macOS; clack-host resolves either).
 pub fn bundle_path() -> PathBuf {
