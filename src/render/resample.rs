@@ -26,13 +26,42 @@ use super::error::RenderError;
 const CHUNK_FRAMES: usize = 8192;
 
 /// Converts planar audio from `from` Hz to `to` Hz. Equal rates return a copy untouched.
+/// The filter treats each channel on its own, so each converts on its own thread: the
+/// conversion to 44.1 kHz is on the MP3's critical path (`deliver.rs`), and the result is
+/// the same to the bit as converting them together.
 pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32>>, RenderError> {
     if from == to {
         return Ok(channels.to_vec());
     }
-    let err = |detail: String| RenderError::Resample { from, to, detail };
     // The shortest plane (all are equal in a decoded file): no read can pass any plane's end.
     let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
+    if channels.len() < 2 {
+        return resample_together(channels, frames, from, to);
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = channels
+            .chunks(1)
+            .map(|one| scope.spawn(move || resample_together(one, frames, from, to)))
+            .collect();
+        let mut out = Vec::with_capacity(channels.len());
+        for w in workers {
+            let converted = w.join().map_err(|_| RenderError::WorkerPanicked)??;
+            out.extend(converted);
+        }
+        Ok(out)
+    })
+}
+
+/// Converts the first `frames` (at most the shortest plane's length) of every channel of
+/// `channels` with one resampler.
+fn resample_together(
+    channels: &[Vec<f32>],
+    frames: usize,
+    from: u32,
+    to: u32,
+) -> Result<Vec<Vec<f32>>, RenderError> {
+    let err = |detail: String| RenderError::Resample { from, to, detail };
+    let frames = channels.iter().map(Vec::len).min().unwrap_or(0).min(frames);
     let n_ch = channels.len();
     let mut resampler = Fft::<f64>::new_custom(
         from as usize,
@@ -154,5 +183,22 @@ mod tests {
         let n = 24_000;
         let want = (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / to as f32).sin() * 0.5;
         assert!((y[0][n] - want).abs() < 1e-3, "{} vs {want}", y[0][n]);
+    }
+
+    #[test]
+    fn channels_converted_apart_equal_channels_converted_together() {
+        // Two unrelated signals, one a little longer, so a mixed-up or misaligned plane shows.
+        let left: Vec<f32> = (0..30_001)
+            .map(|n| (n as f32 * 0.031).sin() * 0.7)
+            .collect();
+        let right: Vec<f32> = (0..30_000)
+            .map(|n| ((n * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.3)
+            .collect();
+        let planes = vec![left, right];
+        let apart = resample(&planes, 48_000, 44_100).unwrap();
+        let together = resample_together(&planes, 30_000, 48_000, 44_100).unwrap();
+        assert_eq!(apart.len(), 2);
+        assert_eq!(apart[0].len(), output_frames(30_000, 48_000, 44_100));
+        assert_eq!(apart, together);
     }
 }
