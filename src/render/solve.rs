@@ -49,6 +49,26 @@ pub struct Solution {
     /// peak; measured (one more pass) only when the solution limits more than
     /// [`HEAVY_LIMITING_DB`].
     pub loudness_at_moderate_limiting: Option<f64>,
+    /// How many LU each dB of gain into the limiter buys at the solution, from the two
+    /// passes nearest the target; the MP3's codec stage starts from it (`deliver.rs`).
+    pub slope_lu_per_db: Option<f64>,
+}
+
+/// The loudness slope at the target from the passes measured: the secant through the two
+/// nearest it, within the (0, 1] LU per dB that limiting allows.
+pub(crate) fn slope_near(points: &[(f64, f64)], target_lufs: f64) -> Option<f64> {
+    let mut by_distance: Vec<_> = points.iter().filter(|p| p.1.is_finite()).collect();
+    by_distance.sort_by(|a, b| {
+        (a.1 - target_lufs)
+            .abs()
+            .total_cmp(&(b.1 - target_lufs).abs())
+    });
+    match by_distance[..] {
+        [a, b, ..] if (a.0 - b.0).abs() > 1e-3 => {
+            Some(((a.1 - b.1) / (a.0 - b.0)).clamp(SATURATED_SLOPE, 1.0))
+        }
+        _ => None,
+    }
 }
 
 /// Integrated loudness of planar audio; mono counts as dual mono, as it plays.
@@ -200,6 +220,17 @@ pub(crate) fn next_gain(points: &[(f64, f64)], target_lufs: f64) -> Option<f64> 
     Some(a.0 + (target_lufs - a.1) / slope)
 }
 
+/// Whether `pass` should replace `best`: the one closer to the target, except that of two
+/// passes both on target, the one that kept its master wins (the other would cost a pass
+/// to make its master again, for a difference inside the tolerance).
+fn better(pass: &Pass, best: &Pass, target_lufs: f64) -> bool {
+    let miss = |p: &Pass| (p.lufs - target_lufs).abs();
+    if miss(pass) <= TOLERANCE_LU && miss(best) <= TOLERANCE_LU {
+        return pass.mastered.is_some() && best.mastered.is_none();
+    }
+    miss(pass) < miss(best)
+}
+
 /// Solves the gain so that the master's integrated loudness is `target_lufs`.
 /// `source_lufs` (the mix's own loudness) seeds the first guess. Each round runs
 /// two passes side by side (the estimate and a probe next to it, which
@@ -246,10 +277,7 @@ pub fn solve(
         passes += results.len();
         for pass in results {
             points.push((pass.gain_db, pass.lufs));
-            let closer = best
-                .as_ref()
-                .is_none_or(|b| (pass.lufs - target_lufs).abs() < (b.lufs - target_lufs).abs());
-            if closer {
+            if best.as_ref().is_none_or(|b| better(&pass, b, target_lufs)) {
                 best = Some(pass);
             }
         }
@@ -326,6 +354,7 @@ pub fn solve(
         passes,
         reached,
         loudness_at_moderate_limiting,
+        slope_lu_per_db: slope_near(&points, target_lufs),
     })
 }
 
