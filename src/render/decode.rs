@@ -147,15 +147,65 @@ pub enum DecodeError {
 /// The container is recognised by its content; the extension is only a hint, so a WAV saved as
 /// `.aif` still decodes and a text file saved as `.wav` is refused as unsupported.
 pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
+    let mut whole = Whole::default();
+    let source = decode_into(path, &mut whole)?;
+    Ok(DecodedAudio {
+        sample_rate: whole.sample_rate,
+        channels: whole.channels,
+        source,
+    })
+}
+
+/// Where [`decode_into`] hands the audio, block by block, as it decodes.
+pub trait DecodeSink {
+    /// Called once, before any block: the file's rate, channel count, and the length its
+    /// header states (bounded by the file's size; a hostile header may claim billions).
+    fn start(&mut self, sample_rate: u32, channels: usize, declared_frames: Option<u64>);
+    /// The next decoded frames, one plane per channel, all finite.
+    fn block(&mut self, planes: &[Vec<f32>]);
+}
+
+/// The sink [`decode_file`] uses: the whole file in memory.
+#[derive(Default)]
+struct Whole {
+    sample_rate: u32,
+    channels: Vec<Vec<f32>>,
+}
+
+impl DecodeSink for Whole {
+    fn start(&mut self, sample_rate: u32, channels: usize, declared_frames: Option<u64>) {
+        self.sample_rate = sample_rate;
+        self.channels = vec![Vec::new(); channels];
+        // Reserve what the header promises, and never abort if the reservation fails: it
+        // only saves re-allocations (and the doubling a growing Vec goes through).
+        if let Some(frames) = declared_frames {
+            let reserve = usize::try_from(frames).unwrap_or(0);
+            for plane in &mut self.channels {
+                let _ = plane.try_reserve_exact(reserve);
+            }
+        }
+    }
+
+    fn block(&mut self, planes: &[Vec<f32>]) {
+        for (plane, part) in self.channels.iter_mut().zip(planes) {
+            plane.extend_from_slice(part);
+        }
+    }
+}
+
+/// Decodes `path` into `sink`, block by block, with every check [`decode_file`] makes:
+/// what is measured in blocks need not be held whole (the renderer's checks of its own
+/// deliverables, memory: issue 8). Returns what the file was.
+pub fn decode_into(path: &Path, sink: &mut dyn DecodeSink) -> Result<SourceFormat, DecodeError> {
     // symphonia is written not to panic on bad input, but the renderer must survive a bug in it
     // on some hostile file: a panic becomes a "corrupt" error naming the file.
-    match catch_unwind(AssertUnwindSafe(|| decode_inner(path))) {
+    match catch_unwind(AssertUnwindSafe(|| decode_inner(path, sink))) {
         Ok(result) => result,
         Err(_) => Err(corrupt(path, "the decoder failed on this file's data")),
     }
 }
 
-fn decode_inner(path: &Path) -> Result<DecodedAudio, DecodeError> {
+fn decode_inner(path: &Path, sink: &mut dyn DecodeSink) -> Result<SourceFormat, DecodeError> {
     let meta = std::fs::metadata(path).map_err(|source| io_error(path, source))?;
     if meta.is_dir() {
         return Err(DecodeError::NotAFile {
@@ -261,16 +311,12 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio, DecodeError> {
         .make_audio_decoder(&params, &decoder_opts)
         .map_err(|e| map_error(path, e, Stage::Header))?;
 
-    // Reserve what the header promises, but never more than the file could plausibly hold (a
-    // hostile header may claim billions of frames), and never abort if the reservation fails.
-    let mut channels: Vec<Vec<f32>> = vec![Vec::new(); channel_count];
-    if let Some(frames) = declared_frames {
-        let reserve = usize::try_from(frames.min(file_len)).unwrap_or(0);
-        for plane in &mut channels {
-            // Failing to pre-reserve only costs re-allocations later.
-            let _ = plane.try_reserve_exact(reserve);
-        }
-    }
+    // Never more than the file could plausibly hold: a frame takes at least a byte.
+    sink.start(
+        sample_rate,
+        channel_count,
+        declared_frames.map(|f| f.min(file_len)),
+    );
 
     let mut scratch: Vec<Vec<f32>> = Vec::with_capacity(channel_count);
     let mut decoded: u64 = 0;
@@ -357,9 +403,23 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio, DecodeError> {
 
         // Symphonia's own integer-to-float conversion, so an N-bit sample s becomes s / 2^(N-1).
         buf.copy_to_vecs_planar::<f32>(&mut scratch);
-        for (plane, part) in channels.iter_mut().zip(&scratch) {
-            plane.extend_from_slice(part);
+        // A float file can hold NaN or infinity; either would poison every filter state and
+        // the loudness measurement downstream, so it is damage, not audio.
+        if is_float {
+            for (index, plane) in scratch.iter().enumerate() {
+                if let Some(frame) = plane.iter().position(|s| !s.is_finite()) {
+                    return Err(corrupt(
+                        path,
+                        format!(
+                            "channel {} has a NaN or infinite sample at frame {}",
+                            index + 1,
+                            decoded + frame as u64
+                        ),
+                    ));
+                }
+            }
         }
+        sink.block(&scratch);
         decoded += buf.frames() as u64;
     }
 
@@ -385,30 +445,10 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio, DecodeError> {
         });
     }
 
-    // A float file can hold NaN or infinity; either would poison every filter state and the
-    // loudness measurement downstream, so it is damage, not audio.
-    if is_float {
-        for (index, plane) in channels.iter().enumerate() {
-            if let Some(frame) = plane.iter().position(|s| !s.is_finite()) {
-                return Err(corrupt(
-                    path,
-                    format!(
-                        "channel {} has a NaN or infinite sample at frame {frame}",
-                        index + 1
-                    ),
-                ));
-            }
-        }
-    }
-
-    Ok(DecodedAudio {
-        sample_rate,
-        channels,
-        source: SourceFormat {
-            container,
-            bits_per_sample,
-            is_float,
-        },
+    Ok(SourceFormat {
+        container,
+        bits_per_sample,
+        is_float,
     })
 }
 

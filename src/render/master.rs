@@ -217,9 +217,79 @@ pub fn safety_limit_in_place(
     channels
 }
 
+/// [`safety_limit`] of `channels` × `gain`, in blocks, holding none of its output: each
+/// block of limited audio, aligned and trimmed as [`safety_limit_in_place`] aligns and
+/// trims it, goes to `out`, which returns false to stop early. The MP3's codec stage
+/// measures and encodes through this, so it never holds a limited copy of the master.
+pub fn safety_limit_blocks(
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    limiter: &LimiterSettings,
+    gain: f32,
+    out: &mut dyn FnMut(&[&[f32]]) -> bool,
+) {
+    let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
+    let mut stage = TruePeakLimiter::new(sample_rate as f32, channels.len());
+    stage.configure(limiter);
+    let latency = stage.latency_samples();
+    let mut buffer = vec![vec![0.0f32; OFFLINE_BLOCK]; channels.len()];
+    let total = frames + latency;
+    let mut to_skip = latency;
+    let mut at = 0;
+    while at < total {
+        let n = OFFLINE_BLOCK.min(total - at);
+        for (b, c) in buffer.iter_mut().zip(channels) {
+            let real = frames.saturating_sub(at).min(n);
+            let input = if real > 0 { &c[at..at + real] } else { &[][..] };
+            for (d, x) in b[..real].iter_mut().zip(input) {
+                *d = x * gain;
+            }
+            // The limiter's look-ahead is flushed with silence, as the in-place form pads.
+            b[real..n].fill(0.0);
+        }
+        let mut block: Vec<&mut [f32]> = buffer.iter_mut().map(|b| &mut b[..n]).collect();
+        stage.process(&mut block, limiter);
+        let skipped = to_skip.min(n);
+        to_skip -= skipped;
+        if skipped < n {
+            let planes: Vec<&[f32]> = buffer.iter().map(|b| &b[skipped..n]).collect();
+            if !out(&planes) {
+                return;
+            }
+        }
+        at += n;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limiter_in_blocks_equals_the_limiter_in_place() {
+        // Hot enough to be limited hard, with a tail shorter than a block.
+        let x: Vec<f32> = (0..3 * OFFLINE_BLOCK + 123)
+            .map(|n| (n as f32 * 0.021).sin() * (1.0 + (n % 900) as f32 / 300.0))
+            .collect();
+        let stereo = vec![x.clone(), x.iter().map(|v| v * -0.7).collect::<Vec<_>>()];
+        let limiter = LimiterSettings::default();
+        let gain = 1.5f32;
+        let driven: Vec<Vec<f32>> = stereo
+            .iter()
+            .map(|c| c.iter().map(|v| v * gain).collect())
+            .collect();
+        let in_place = safety_limit_in_place(driven, 44_100, &limiter);
+        let mut blocks = vec![Vec::new(), Vec::new()];
+        safety_limit_blocks(&stereo, 44_100, &limiter, gain, &mut |planes| {
+            for (all, p) in blocks.iter_mut().zip(planes) {
+                all.extend_from_slice(p);
+            }
+            true
+        });
+        assert_eq!(blocks[0].len(), x.len());
+        assert!(in_place[0].iter().any(|v| (v - x[0]).abs() > 0.0));
+        assert_eq!(blocks, in_place);
+    }
 
     #[test]
     fn output_is_aligned_with_input_and_the_same_length() {

@@ -148,6 +148,8 @@ pub struct Loudness {
     /// How loud the master gets with 3 dB of limiting (given when the target needs more
     /// than 6 dB).
     pub loudness_at_moderate_limiting: Option<f64>,
+    /// LU of loudness per dB of gain into the limiter at the solution.
+    pub slope_lu_per_db: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -212,7 +214,7 @@ pub fn render(
     }
 
     progress(Stage::Decode, 0.0);
-    let audio = decode::decode_file(&job.mix)?;
+    let mut audio = decode::decode_file(&job.mix)?;
     progress(Stage::Decode, 1.0);
     let rate = audio.sample_rate;
     let source = measure::measure(&audio.channels, rate);
@@ -267,12 +269,100 @@ pub fn render(
         .assist_pct
         .map(|pct| reference::assist::suggest(signal, rate, &mut settings.eq, pct));
     job.cancel.check()?;
-    let (mastered, settings, loudness) = match target_lufs {
+    // The report's picture of the mix is analysed while the mix is mastered (the solve's
+    // rounds leave a core free between passes), so the mix can be let go before delivery.
+    let (mix_curves, mastering) = alongside(
+        || {
+            report::ReportCurves::of(report::ReportAudio {
+                channels: signal,
+                sample_rate: rate,
+            })
+        },
+        || {
+            master_to_target(
+                job,
+                signal,
+                rate,
+                &settings,
+                target_lufs,
+                signal_lufs,
+                progress,
+            )
+        },
+    );
+    let (mastered, settings, loudness) = mastering?;
+    warnings.extend(loudness.as_ref().map(loudness_warnings).unwrap_or_default());
+    if let Some(m) = &mut matching {
+        m.finish(&mastered, rate);
+    }
+    // From here on the master is the only whole signal the render needs: the mix (or the
+    // stems' sum) goes, so delivery's conversions and encodes do not come on top of it
+    // (memory, issue 8).
+    let mix_channel_count = audio.channels.len();
+    drop(stem_sum);
+    audio.channels = Vec::new();
+    let latency_samples = {
+        let mut chain = crate::dsp::Chain::new();
+        chain.prepare(rate as f32, master::OFFLINE_BLOCK);
+        chain.update_latency(&settings)
+    };
+    job.cancel.check()?;
+    deliver_and_report(
+        job,
+        DeliveryInputs {
+            mastered,
+            rate,
+            settings,
+            loudness,
+            deliverable_names,
+            mix_curves,
+            source,
+            preflight,
+            warnings,
+            latency_samples,
+            stems_record,
+            matching,
+            assist,
+            settings_name,
+            mix_source: audio.source,
+            mix_channel_count,
+        },
+        progress,
+    )
+}
+
+/// Runs `side` on another thread while `main` runs on this one.
+fn alongside<A: Send, B>(side: impl FnOnce() -> A + Send, main: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(side);
+        let b = main();
+        // A panic in the analysis is a bug; carry it to this thread rather than hide it.
+        let a = worker
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (a, b)
+    })
+}
+
+/// The master, the settings that made it, and how its loudness was met.
+type Mastering = (Vec<Vec<f32>>, ChainSettings, Option<Loudness>);
+
+/// The master at the target (the loudness solve), or of the settings as they are.
+fn master_to_target(
+    job: &RenderJob,
+    signal: &[Vec<f32>],
+    rate: u32,
+    settings: &ChainSettings,
+    target_lufs: Option<f64>,
+    signal_lufs: f64,
+    progress: &mut dyn FnMut(Stage, f64),
+) -> Result<Mastering, RenderError> {
+    Ok(match target_lufs {
         Some(target) => {
             let solution = solve::solve(
                 signal,
                 rate,
-                &settings,
+                settings,
                 target,
                 signal_lufs,
                 &job.fades,
@@ -288,8 +378,8 @@ pub fn render(
                 output_gain_db: solution.settings.output.gain_db,
                 peak_limiting_db: solution.mastered.peak_limiting_db,
                 loudness_at_moderate_limiting: solution.loudness_at_moderate_limiting,
+                slope_lu_per_db: solution.slope_lu_per_db,
             };
-            warnings.extend(loudness_warnings(&loudness));
             (
                 solution.mastered.channels,
                 solution.settings,
@@ -297,30 +387,67 @@ pub fn render(
             )
         }
         None => {
-            let mut m = master::master_pass(signal, rate, &settings, &job.cancel, |f| {
+            let mut m = master::master_pass(signal, rate, settings, &job.cancel, |f| {
                 progress(Stage::Master { round: 1 }, f)
             })?;
             job.fades.apply(&mut m.channels, rate);
-            (m.channels, settings, None)
+            (m.channels, *settings, None)
         }
-    };
-    if let Some(m) = &mut matching {
-        m.finish(&mastered, rate);
-    }
-    let latency_samples = {
-        let mut chain = crate::dsp::Chain::new();
-        chain.prepare(rate as f32, master::OFFLINE_BLOCK);
-        chain.update_latency(&settings)
-    };
-    job.cancel.check()?;
+    })
+}
+
+/// What delivery and the report take over from mastering.
+struct DeliveryInputs {
+    mastered: Vec<Vec<f32>>,
+    rate: u32,
+    settings: ChainSettings,
+    loudness: Option<Loudness>,
+    deliverable_names: Vec<(Format, String)>,
+    mix_curves: report::ReportCurves,
+    source: Measurement,
+    preflight: Vec<preflight::Check>,
+    warnings: Vec<String>,
+    latency_samples: usize,
+    stems_record: Option<stems::StemsRecord>,
+    matching: Option<reference::Matching>,
+    assist: Option<reference::assist::AssistRecord>,
+    settings_name: Option<&'static str>,
+    mix_source: decode::SourceFormat,
+    mix_channel_count: usize,
+}
+
+/// Converts, encodes and checks every deliverable, writes the report, and moves it all
+/// from the staging folder to the output folder.
+fn deliver_and_report(
+    job: &RenderJob,
+    inputs: DeliveryInputs,
+    progress: &mut dyn FnMut(Stage, f64),
+) -> Result<RenderReport, RenderError> {
+    let DeliveryInputs {
+        mastered,
+        rate,
+        settings,
+        loudness,
+        deliverable_names,
+        mix_curves,
+        source,
+        preflight,
+        mut warnings,
+        latency_samples,
+        stems_record,
+        matching,
+        assist,
+        settings_name,
+        mix_source,
+        mix_channel_count,
+    } = inputs;
 
     // Rate conversion, encoding and verification overlap (src/render/deliver.rs).
     progress(Stage::Deliver, 0.0);
     job.cancel.check()?;
     let staging = Staging::create(&job.out_dir)?;
-    // The report draws the streaming master (the first lossless file) as decoded; keep that
-    // one's audio, and only that one's. Its worker draws the pictures too, while the MP3
-    // encodes on the other core.
+    // The report draws the streaming master (the first lossless file). Its worker draws the
+    // pictures too, while the MP3 encodes on the other core.
     let report_master = deliverable_names
         .iter()
         .position(|(f, _)| *f != Format::Mp3)
@@ -335,21 +462,22 @@ pub fn render(
             metadata: &job.metadata,
             limiter: &settings.limiter,
             noise_shaping: job.noise_shaping,
+            loudness_slope_lu_per_db: loudness.and_then(|l| l.slope_lu_per_db),
         },
         &job.cancel,
         &mut |f| progress(Stage::Deliver, f),
-        |i, _, back| {
-            let m = measure::measure(&back.channels, back.sample_rate);
+        |i, _, m, encoded_from| {
+            // The master's picture is drawn from the audio the file was encoded from, at its
+            // rate: the file itself differs from it only by the dither, 96 dB down and more,
+            // below anything the pictures can show, and the file is not held in memory.
             let plots = if i == report_master {
-                Some(report::Plots::draw(
-                    report::ReportAudio {
-                        channels: signal,
-                        sample_rate: rate,
-                    },
-                    report::ReportAudio {
-                        channels: &back.channels,
-                        sample_rate: back.sample_rate,
-                    },
+                let master_curves = report::ReportCurves::of(report::ReportAudio {
+                    channels: encoded_from,
+                    sample_rate: m.sample_rate,
+                });
+                Some(report::Plots::from_curves(
+                    &mix_curves,
+                    &master_curves,
                     target_lufs,
                 )?)
             } else {
@@ -439,8 +567,8 @@ pub fn render(
         render_report.peak_memory_bytes = resources::peak_memory_bytes();
         let document = report::ReportDocument::from_render(
             &render_report,
-            &audio.source,
-            audio.channels.len(),
+            &mix_source,
+            mix_channel_count,
             report::utc_now_rfc3339(),
         );
         report::write_report_files(staging.dir(), &document, plots)?;

@@ -63,6 +63,24 @@ pub struct Figure {
     pub png: Vec<u8>,
 }
 
+/// What the two pictures show of one signal: its short-term loudness over time and its
+/// long-term spectrum. Small (a few thousand points), so the renderer analyses the mix
+/// before mastering and need not keep the mix for the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportCurves {
+    pub short_term: Vec<(f64, f64)>,
+    pub spectrum: Vec<(f64, f64)>,
+}
+
+impl ReportCurves {
+    pub fn of(audio: ReportAudio<'_>) -> Self {
+        Self {
+            short_term: short_term_series(audio.channels, audio.sample_rate),
+            spectrum: long_term_spectrum(audio.channels, audio.sample_rate),
+        }
+    }
+}
+
 impl Plots {
     /// Analyses `mix` and `master` and draws both pictures.
     pub fn draw(
@@ -70,15 +88,22 @@ impl Plots {
         master: ReportAudio<'_>,
         target_lufs: Option<f64>,
     ) -> Result<Self, ReportError> {
-        let loudness_png = plot::loudness_plot_png(
-            &short_term_series(mix.channels, mix.sample_rate),
-            &short_term_series(master.channels, master.sample_rate),
+        Self::from_curves(
+            &ReportCurves::of(mix),
+            &ReportCurves::of(master),
             target_lufs,
-        )?;
-        let spectrum_png = plot::spectrum_plot_png(
-            &long_term_spectrum(mix.channels, mix.sample_rate),
-            &long_term_spectrum(master.channels, master.sample_rate),
-        )?;
+        )
+    }
+
+    /// Draws both pictures from curves already analysed.
+    pub fn from_curves(
+        mix: &ReportCurves,
+        master: &ReportCurves,
+        target_lufs: Option<f64>,
+    ) -> Result<Self, ReportError> {
+        let loudness_png =
+            plot::loudness_plot_png(&mix.short_term, &master.short_term, target_lufs)?;
+        let spectrum_png = plot::spectrum_plot_png(&mix.spectrum, &master.spectrum)?;
         Ok(Self {
             loudness_png,
             spectrum_png,
