@@ -54,8 +54,11 @@ pub struct Solution {
     pub slope_lu_per_db: Option<f64>,
 }
 
-/// The loudness slope at the target from the passes measured: the secant through the two
-/// nearest it, within the (0, 1] LU per dB that limiting allows.
+/// The loudness slope at the target from the passes measured: the secant from the pass
+/// nearest it to the nearest pass at least [`SLOPE_SPAN_DB`] away, within the (0, 1] LU per
+/// dB that limiting allows. The last round's two passes sit a tenth of a dB apart, where the
+/// gated loudness is too bumpy for a slope (on the demo mix they gave 0.05 where the curve's
+/// slope was 0.4).
 pub(crate) fn slope_near(points: &[(f64, f64)], target_lufs: f64) -> Option<f64> {
     let mut by_distance: Vec<_> = points.iter().filter(|p| p.1.is_finite()).collect();
     by_distance.sort_by(|a, b| {
@@ -63,13 +66,13 @@ pub(crate) fn slope_near(points: &[(f64, f64)], target_lufs: f64) -> Option<f64>
             .abs()
             .total_cmp(&(b.1 - target_lufs).abs())
     });
-    match by_distance[..] {
-        [a, b, ..] if (a.0 - b.0).abs() > 1e-3 => {
-            Some(((a.1 - b.1) / (a.0 - b.0)).clamp(SATURATED_SLOPE, 1.0))
-        }
-        _ => None,
-    }
+    let (a, rest) = by_distance.split_first()?;
+    let b = rest.iter().find(|b| (b.0 - a.0).abs() >= SLOPE_SPAN_DB)?;
+    Some(((a.1 - b.1) / (a.0 - b.0)).clamp(SATURATED_SLOPE, 1.0))
 }
+
+/// Passes closer than this in gain give no slope (see [`slope_near`]).
+const SLOPE_SPAN_DB: f64 = 0.5;
 
 /// Integrated loudness of planar audio; mono counts as dual mono, as it plays.
 pub fn integrated_lufs(channels: &[Vec<f32>], rate: u32) -> f64 {
