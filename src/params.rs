@@ -7,11 +7,13 @@
 use nice_plug::prelude::*;
 
 mod eq;
+pub mod matching;
 mod multiband;
 pub mod state;
 mod target;
 pub mod travel;
 pub use eq::{BellParams, EqParams, HighPass};
+pub use matching::MatchParams;
 pub use multiband::{BandParams, MultibandParams};
 pub use target::TargetParams;
 
@@ -48,6 +50,9 @@ pub struct LatheParams {
     pub input: InputParams,
     #[nested(group = "EQ")]
     pub eq: EqParams,
+    /// The reference-match curve (`params::matching`).
+    #[nested(group = "Match")]
+    pub matching: MatchParams,
     #[nested(group = "Multiband")]
     pub multiband: MultibandParams,
     #[nested(group = "Stereo")]
@@ -159,6 +164,7 @@ impl Default for LatheParams {
                 trim_db: linear("Input Trim", TRIM_DB, " dB", 0.01),
             },
             eq: EqParams::default(),
+            matching: MatchParams::default(),
             multiband: MultibandParams::default(),
             stereo: StereoParams {
                 width_pct: linear("Width", WIDTH_PCT, " %", 0.1),
@@ -206,9 +212,8 @@ impl LatheParams {
                 trim_db: self.input.trim_db.value(),
             },
             eq: self.eq.settings(),
-            // The match curve comes from a reference file, not from parameters: the renderer
-            // fills it; the plugin's editor will (issue 5, item 4).
-            match_eq: Default::default(),
+            // Fitted from a reference file by the editor's loader, or imported from settings.
+            match_eq: self.matching.settings(),
             multiband: self.multiband.settings(),
             stereo: StereoSettings {
                 width_pct: self.stereo.width_pct.value(),
@@ -277,8 +282,11 @@ mod tests {
         }
         // Plus the multiband stage: 6 global and 8 per band.
         // Plus the EQ: 9 global and 3 per bell. Plus mono-below (2) and the target (3).
-        // Plus the host's bypass.
-        assert_eq!(registered.len(), 9 + 6 + 4 * 8 + 9 + 3 * 3 + 2 + 3 + 1);
+        // Plus the host's bypass. Plus the match curve: amount, 2 shelves, 28 bells, 8 side.
+        assert_eq!(
+            registered.len(),
+            9 + 6 + 4 * 8 + 9 + 3 * 3 + 2 + 3 + 1 + (1 + 2 + 28 + 8)
+        );
         assert!(params
             .serialize_fields()
             .contains_key(ids::LEARNED_GAIN_KEY));
@@ -290,6 +298,13 @@ mod tests {
             "eq_hp",
             "eq_bg_3",
             "eq_hsq",
+            matching::ids::AMOUNT,
+            matching::ids::LOW_SHELF,
+            matching::ids::HIGH_SHELF,
+            "mt_b_1",
+            "mt_b_28",
+            "mt_s_1",
+            "mt_s_8",
         ] {
             assert!(registered.contains(&id), "{id}");
         }

@@ -134,6 +134,25 @@ mod tests {
     }
 
     #[test]
+    fn the_match_curve_travels_in_the_state() {
+        let s = settings_from_state(&state(&[
+            ("mt_amt", ParamValue::F32(40.0)),
+            ("mt_ls", ParamValue::F32(1.5)),
+            ("mt_b_5", ParamValue::F32(-3.25)),
+            ("mt_hs", ParamValue::F32(-2.0)),
+            ("mt_s_8", ParamValue::F32(0.75)),
+        ]))
+        .unwrap();
+        let m = s.match_eq;
+        assert_eq!(m.amount_pct, 40.0);
+        assert_eq!(m.low_shelf_db, 1.5);
+        assert_eq!(m.bells_db[4], -3.25);
+        assert_eq!(m.high_shelf_db, -2.0);
+        assert_eq!(m.side_db[7], 0.75);
+        assert_eq!(m.bells_db.iter().filter(|&&g| g != 0.0).count(), 1);
+    }
+
+    #[test]
     fn unknown_ids_wrong_kinds_and_garbage_are_refused_by_name() {
         let e = settings_from_state(&state(&[("nope", ParamValue::F32(1.0))])).unwrap_err();
         assert!(e.to_string().contains("'nope'"), "{e}");

@@ -63,6 +63,17 @@ pub fn apply_settings(
     setter.set(&eq.high_shelf_gain_db, s.eq.high_shelf.gain_db);
     setter.set(&eq.high_shelf_q, s.eq.high_shelf.q);
 
+    let mt = &params.matching;
+    setter.set(&mt.amount_pct, s.match_eq.amount_pct);
+    setter.set(&mt.low_shelf_db, s.match_eq.low_shelf_db);
+    for (p, g) in mt.bells.iter().zip(&s.match_eq.bells_db) {
+        setter.set(&p.gain_db, *g);
+    }
+    setter.set(&mt.high_shelf_db, s.match_eq.high_shelf_db);
+    for (p, g) in mt.side.iter().zip(&s.match_eq.side_db) {
+        setter.set(&p.gain_db, *g);
+    }
+
     let mb = &params.multiband;
     setter.set(&mb.enabled, s.multiband.enabled);
     setter.set(&mb.crossover_low_hz, s.multiband.crossovers_hz[0]);
@@ -128,6 +139,37 @@ mod tests {
         assert_eq!(back, params.settings());
         // Pretty-printed: one table per stage, as a person would edit it.
         assert!(text.contains("[limiter]\n"), "{text}");
+    }
+
+    /// Sets a parameter as a host would, through its normalised value.
+    struct HostLike;
+    impl SetParam for HostLike {
+        fn set<P: Param>(&self, param: &P, value: P::Plain) {
+            let normalized = param.preview_normalized(value);
+            // SAFETY: the pointer comes from a live parameter, on this one thread.
+            unsafe {
+                param.as_ptr()._internal_set_normalized_value(normalized);
+            }
+        }
+    }
+
+    #[test]
+    fn a_match_curve_is_applied_and_exported() {
+        let mut wanted = ChainSettings::default();
+        wanted.match_eq.amount_pct = 55.0;
+        wanted.match_eq.low_shelf_db = 2.5;
+        wanted.match_eq.bells_db[10] = -4.0;
+        wanted.match_eq.high_shelf_db = -1.5;
+        wanted.match_eq.side_db[3] = 3.0;
+        let params = LatheParams::default();
+        apply_settings(&params, &wanted, &HostLike).unwrap();
+        let got = params.settings().match_eq;
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-4;
+        assert!(close(got.amount_pct, 55.0), "{got:?}");
+        assert!(close(got.low_shelf_db, 2.5) && close(got.bells_db[10], -4.0));
+        assert!(close(got.high_shelf_db, -1.5) && close(got.side_db[3], 3.0));
+        let back = parse_toml(&export_toml(&params)).unwrap();
+        assert_eq!(back.match_eq, got, "the exported file carries the curve");
     }
 
     #[test]
