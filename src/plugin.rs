@@ -137,6 +137,7 @@ impl Lathe {
         let open = self.editor.is_open();
         if open {
             self.editor.input_tap.push(buffer.as_slice());
+            self.editor.input_side_tap.push_side(buffer.as_slice());
         }
         self.chain
             .process(buffer.as_slice(), &settings, &mut self.meters);

@@ -49,6 +49,7 @@ pub fn eq_plot(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter, heig
         })
         .collect();
     painter.add(egui::Shape::line(curve, Stroke::new(2.0, CURVE_COLOR)));
+    super::reference_panel::draw_on_plot(editor, &painter, rect);
 
     let eq = &editor.params.eq;
     let mut handles = vec![

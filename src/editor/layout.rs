@@ -14,6 +14,7 @@ use super::dynamics_panel::{
 };
 use super::eq_panel::{eq_controls, eq_plot, sample_rate};
 use super::loudness_panel::{loudness_meters, platform_preview, target_controls};
+use super::reference_panel::reference_bar;
 use super::stereo_panel::{correlation_meter, stereo_controls};
 use super::travel_panel::travel_row;
 use super::widgets::{panel, slider, toggle, wide_panel};
@@ -34,6 +35,7 @@ pub struct History {
 /// Reads the taps and meters for this frame, then draws the view.
 pub fn draw(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
     let rate = sample_rate(editor);
+    super::reference_panel::update(editor, setter);
     editor.input_spectrum.update(&editor.input_tap, rate);
     if editor.output_spectrum.update(&editor.output_tap, rate) {
         let gr = editor.meters.limiter_gain_db.load(Ordering::Relaxed);
@@ -89,6 +91,8 @@ fn top_bar(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
         toggle(ui, "Bypass", &editor.params.bypass, setter);
         let latency = editor.meters.latency_samples.load(Ordering::Relaxed);
         ui.label(format!("latency {latency} samples"));
+        ui.add_space(16.0);
+        reference_bar(editor, ui, setter);
     });
 }
 

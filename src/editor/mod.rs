@@ -24,6 +24,8 @@ mod dynamics_panel;
 mod eq_panel;
 mod layout;
 mod loudness_panel;
+pub mod reference;
+mod reference_panel;
 mod spectrum;
 mod stereo_panel;
 mod tap;
@@ -47,6 +49,8 @@ pub struct EditorState {
     pub repaint: RepaintNotifier,
     pub input_tap: Arc<AudioTap>,
     pub output_tap: Arc<AudioTap>,
+    /// The input's side signal, for the reference loader's capture (`editor::reference`).
+    pub input_side_tap: Arc<AudioTap>,
 }
 
 impl Default for EditorState {
@@ -59,6 +63,7 @@ impl Default for EditorState {
             repaint: RepaintNotifier::new(),
             input_tap: Arc::new(AudioTap::new()),
             output_tap: Arc::new(AudioTap::new()),
+            input_side_tap: Arc::new(AudioTap::new()),
         }
     }
 }
@@ -85,12 +90,16 @@ pub struct LatheEditor {
     pub(crate) meters: Arc<SharedMeters>,
     pub(crate) input_tap: Arc<AudioTap>,
     pub(crate) output_tap: Arc<AudioTap>,
+    pub(crate) input_side_tap: Arc<AudioTap>,
     gui: Option<GuiContext>,
     pub(crate) view: View,
     pub(crate) input_spectrum: Analyser,
     pub(crate) output_spectrum: Analyser,
     pub(crate) history: layout::History,
     pub(crate) travel: travel_panel::TravelState,
+    /// What the window has heard of the input, and the reference loader.
+    pub(crate) capture: reference::InputCapture,
+    pub(crate) reference: reference::Loader,
 }
 
 /// Builds the editor for the plugin.
@@ -107,12 +116,15 @@ pub fn create(
         meters,
         input_tap: state.input_tap.clone(),
         output_tap: state.output_tap.clone(),
+        input_side_tap: state.input_side_tap.clone(),
         gui: None,
         view: View::Easy,
         input_spectrum: Analyser::new(),
         output_spectrum: Analyser::new(),
         history: layout::History::default(),
         travel: travel_panel::TravelState::default(),
+        capture: reference::InputCapture::default(),
+        reference: reference::Loader::default(),
     };
     create_egui_editor(state.window.clone(), state.repaint.clone(), settings, app)
 }

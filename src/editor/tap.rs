@@ -33,24 +33,39 @@ impl AudioTap {
         }
     }
 
-    /// Appends the mono sum of `channels` (audio thread: atomic stores only).
+    /// Appends the mono sum of `channels` (audio thread: atomic stores only). For stereo this
+    /// is the mid signal `(L + R) / 2`, as the renderer's analysis defines it.
     pub fn push(&self, channels: &[&mut [f32]]) {
+        let scale = 1.0 / channels.len().max(1) as f32;
+        self.push_with(channels, |i| {
+            channels
+                .iter()
+                .map(|c| c.get(i).copied().unwrap_or(0.0))
+                .sum::<f32>()
+                * scale
+        });
+    }
+
+    /// Appends the side signal `(L - R) / 2` of `channels` (silence for mono), for the
+    /// reference loader's capture of the input (audio thread: atomic stores only).
+    pub fn push_side(&self, channels: &[&mut [f32]]) {
+        self.push_with(channels, |i| match channels {
+            [l, r, ..] => {
+                (l.get(i).copied().unwrap_or(0.0) - r.get(i).copied().unwrap_or(0.0)) * 0.5
+            }
+            _ => 0.0,
+        });
+    }
+
+    fn push_with(&self, channels: &[&mut [f32]], sample: impl Fn(usize) -> f32) {
         let Some(first) = channels.first() else {
             return;
         };
         let frames = first.len();
-        let scale = 1.0 / channels.len() as f32;
         let start = self.written.load(Ordering::Relaxed);
         for i in 0..frames {
-            let mut sum = 0.0;
-            for channel in channels {
-                sum += channel.get(i).copied().unwrap_or(0.0);
-            }
-            let value = if (sum * scale).is_finite() {
-                sum * scale
-            } else {
-                0.0
-            };
+            let v = sample(i);
+            let value = if v.is_finite() { v } else { 0.0 };
             self.samples[start.wrapping_add(i) % TAP_CAPACITY]
                 .store(value.to_bits(), Ordering::Relaxed);
         }
@@ -61,6 +76,23 @@ impl AudioTap {
     /// Total samples written so far; the editor uses it to tell whether audio is flowing.
     pub fn written(&self) -> usize {
         self.written.load(Ordering::Acquire)
+    }
+
+    /// Copies the samples from position `start` (counted in samples ever written) into `out`,
+    /// if the ring still holds all of them and they have all been written; otherwise leaves
+    /// `out` alone and returns false. A read racing a write of the oldest part can still see
+    /// newer samples there (see the module docs); callers keep well inside the ring.
+    pub fn read_from(&self, start: usize, out: &mut [f32]) -> bool {
+        let end = self.written.load(Ordering::Acquire);
+        let behind = end.wrapping_sub(start);
+        if out.len() > behind || behind > TAP_CAPACITY {
+            return false;
+        }
+        for (i, sample) in out.iter_mut().enumerate() {
+            let bits = self.samples[start.wrapping_add(i) % TAP_CAPACITY].load(Ordering::Relaxed);
+            *sample = f32::from_bits(bits);
+        }
+        true
     }
 
     /// Copies the newest `out.len()` samples (oldest first) into `out`.
@@ -94,6 +126,26 @@ mod tests {
             assert_eq!(v, (total - 4096 + k) as f32);
         }
         assert_eq!(tap.written(), total);
+    }
+
+    #[test]
+    fn the_side_tap_holds_half_the_difference_and_reads_from_a_position() {
+        let tap = AudioTap::new();
+        let mut l = [1.0, 0.5, -0.25, 0.0];
+        let mut r = [0.0, 0.5, 0.25, f32::NAN];
+        tap.push_side(&[&mut l, &mut r]);
+        let mut out = [9.0; 3];
+        assert!(tap.read_from(1, &mut out));
+        assert_eq!(out, [0.0, -0.25, 0.0]);
+        // Past the newest sample, or overwritten: refused.
+        assert!(!tap.read_from(2, &mut out));
+        let mut mono = [0.7; 4];
+        tap.push_side(&[&mut mono]);
+        assert!(tap.read_from(4, &mut [0.0; 4]));
+        let big = vec![0.0; TAP_CAPACITY];
+        let mut block = big.clone();
+        tap.push_side(&[&mut block]);
+        assert!(!tap.read_from(0, &mut [0.0; 4]));
     }
 
     #[test]
