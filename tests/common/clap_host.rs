@@ -50,7 +50,8 @@ pub fn bundle_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Lathe.clap")
 }
 
-/// The newest file of the plugin build (`src/` but `src/render/`) if it is newer than the
+/// The newest file of the plugin build (`src/` but `src/render/`, apart from the decoder and
+/// the reference analysis the plugin shares with the renderer) if it is newer than the
 /// bundle: the bundle was then built from other code than the library the test links, so a
 /// mismatch may just mean "rebuild the bundle".
 pub fn src_newer_than_bundle() -> Option<PathBuf> {
@@ -61,9 +62,19 @@ pub fn src_newer_than_bundle() -> Option<PathBuf> {
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
-                // The renderer's own code is not part of the plugin build.
+                // The renderer's own code is not part of the plugin build, but for the files
+                // `lib.rs` compiles into the plugin too.
                 if !path.ends_with("src/render") {
                     newest(&path, best);
+                } else {
+                    for shared in ["analysis.rs", "decode.rs", "reference/spectrum.rs"] {
+                        let file = path.join(shared);
+                        if let Ok(modified) = std::fs::metadata(&file).and_then(|m| m.modified()) {
+                            if best.as_ref().is_none_or(|(t, _)| modified > *t) {
+                                *best = Some((modified, file));
+                            }
+                        }
+                    }
                 }
             } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
                 if best.as_ref().is_none_or(|(t, _)| modified > *t) {
