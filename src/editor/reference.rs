@@ -64,7 +64,7 @@ impl InputCapture {
             next = oldest_safe;
         }
         let room = MAX_CAPTURE_SAMPLES.saturating_sub(self.mid.len());
-        let n = (end - next).min(room);
+        let n = end.saturating_sub(next).min(room);
         if n > 0 {
             let at = self.mid.len();
             self.mid.resize(at + n, 0.0);
