@@ -8,6 +8,8 @@
 //! - dragging the EQ's bell 2 handle sets that bell's frequency and gain (read back through
 //!   the Export button, which writes the settings file);
 //! - Import sets the parameters from a settings file (read back by exporting again);
+//! - a reference typed into the top bar and loaded sets a match curve (read back through
+//!   Export), and Clear flattens it;
 //! - the Expert button switches to the expert view.
 //!
 //! Pixel positions are those of the editor's default size (1120 × 760 points) at a scale
@@ -339,6 +341,39 @@ fn editor_meters_move_and_controls_respond_under_xvfb() {
     screen.click(483, 750);
     let imported = export(&screen, &settings_file);
     assert_same_settings(&imported, &wanted);
+
+    // Reference matching: type a reference into the top bar's field and Load it. The file is
+    // decoded and fitted on the loader's thread against the input heard so far (the excerpt
+    // has been playing, looped, for well over the 10 s needed); the gains arrive as host
+    // gestures, so Export writes them. Then Clear flattens the curve again.
+    let reference =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/by-product_excerpt.flac");
+    screen.click(675, 18);
+    screen.xdotool(&["type", "--delay", "10", &reference.display().to_string()]);
+    screen.click(789, 18);
+    let matched = wait_for(Duration::from_secs(30), || {
+        let s = export(&screen, &settings_file);
+        (!s.match_eq.is_neutral()).then_some(s)
+    })
+    .expect("Load set a match curve");
+    let largest = matched
+        .match_eq
+        .mid_gains_db()
+        .iter()
+        .fold(0.0f32, |m, g| m.max(g.abs()));
+    println!("reference loaded: largest match gain {largest:.2} dB");
+    assert!(largest > 1.0, "the match curve is all but flat");
+    assert!((matched.match_eq.amount_pct - 70.0).abs() < 1e-3);
+    // Nothing but the match curve moved.
+    let mut expected = matched;
+    expected.match_eq = Default::default();
+    assert_same_settings(&expected, &wanted);
+    screen.move_to(1000, 650);
+    sleep(Duration::from_secs(1));
+    screen.shot("reference_loaded");
+    screen.click(841, 18);
+    let cleared = export(&screen, &settings_file);
+    assert!(cleared.match_eq.is_neutral(), "Clear flattens the curve");
 
     // The Expert button.
     let easy = screen.shot("easy_3");
