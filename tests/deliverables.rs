@@ -72,11 +72,31 @@ fn every_deliverable_lands_on_the_target_under_the_ceiling() {
     // first prediction once left the MP3 0.17 LU loud).
     let demo = render::load_settings(&data("demo.toml")).unwrap();
     for (mix, target, ceiling, base) in [
-        ("francium_excerpt.flac", -14.0, -1.0, ChainSettings::default()),
-        ("francium_excerpt.flac", -16.0, -2.0, ChainSettings::default()),
+        (
+            "francium_excerpt.flac",
+            -14.0,
+            -1.0,
+            ChainSettings::default(),
+        ),
+        (
+            "francium_excerpt.flac",
+            -16.0,
+            -2.0,
+            ChainSettings::default(),
+        ),
         ("francium_excerpt.flac", -14.0, -1.0, demo),
-        ("vibe-ace_excerpt.flac", -14.0, -1.0, ChainSettings::default()),
-        ("vibe-ace_excerpt.flac", -23.0, -1.0, ChainSettings::default()),
+        (
+            "vibe-ace_excerpt.flac",
+            -14.0,
+            -1.0,
+            ChainSettings::default(),
+        ),
+        (
+            "vibe-ace_excerpt.flac",
+            -23.0,
+            -1.0,
+            ChainSettings::default(),
+        ),
     ] {
         let out = scratch("on-target");
         let mut settings = base;

@@ -5,8 +5,8 @@
 //! build compiles it without the renderer (see `lib.rs`).
 
 use super::super::analysis::{
-    band_centres_hz, default_segment_len, fractional_octave_bands, mid_signal, short_term_series,
-    side_signal, welch_power_spectrum_where, SHORT_TERM_WINDOW_S, SPECTRUM_BANDS_PER_OCTAVE,
+    band_centres_hz, default_segment_len, fractional_octave_bands, short_term_series,
+    welch_power_spectrum_of_part, StereoPart, SHORT_TERM_WINDOW_S, SPECTRUM_BANDS_PER_OCTAVE,
     SPECTRUM_HIGH_HZ, SPECTRUM_LOW_HZ,
 };
 use crate::dsp::eq::match_curve::{MATCH_SECTIONS, SIDE_BANDS};
@@ -128,17 +128,17 @@ pub fn analyse(channels: &[Vec<f32>], sample_rate: u32) -> SpectrumAnalysis {
     let covered: usize = ranges.iter().map(|r| r.1 - r.0).sum();
     let inside = |s: usize, e: usize| ranges.iter().any(|r| s >= r.0 && e <= r.1);
     let seg = default_segment_len(sample_rate);
-    let spectrum = |signal: &[f32]| {
-        let s = welch_power_spectrum_where(signal, sample_rate, seg, &inside);
+    let spectrum = |part: StereoPart| {
+        let s = welch_power_spectrum_of_part(channels, part, sample_rate, seg, &inside);
         if s.segments == 0 {
             // Sections shorter than a segment: the whole file instead.
-            welch_power_spectrum_where(signal, sample_rate, seg, &|_, _| true)
+            welch_power_spectrum_of_part(channels, part, sample_rate, seg, &|_, _| true)
         } else {
             s
         }
     };
-    let mid = spectrum(&mid_signal(channels));
-    let side = spectrum(&side_signal(channels));
+    let mid = spectrum(StereoPart::Mid);
+    let side = spectrum(StereoPart::Side);
     let sixth = |s| {
         fractional_octave_bands(
             s,
