@@ -761,7 +761,7 @@ fn settings_round_trip_and_fill_missing_fields_per_band() {
 fn controls_cover_every_continuous_field_and_clamped_respects_them() {
     let d = EqSettings::default();
     let controls = d.controls();
-    assert_eq!(controls.len(), 17);
+    assert_eq!(controls.len(), 18);
     for (name, value, range) in &controls {
         assert!(name.starts_with("eq."), "{name}");
         assert!(

@@ -38,6 +38,9 @@ fn process_never_allocates() {
             settings.target.learned_gain_db = (k % 5) as f32;
             // The match curve's amount moves too (its sections glide).
             settings.match_eq.amount_pct = if k % 60 < 30 { 80.0 } else { 40.0 };
+            // So do the EQ's and the compressor's (coefficients recomputed in place).
+            settings.eq.amount_pct = (k % 16) as f32 * 10.0;
+            settings.multiband.amount_pct = 150.0 - (k % 7) as f32 * 25.0;
             let (l, r) = out.split_at_mut(1);
             let mut block = [&mut l[0][start..end], &mut r[0][start..end]];
             chain.process(&mut block, &settings, &mut meters);

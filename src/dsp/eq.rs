@@ -53,6 +53,15 @@ pub const BELL_Q: ParamRange = ParamRange::new(0.2, 10.0, 1.0);
 /// audio band: at +6 dB, -5.5 dB at 100 Hz, -1.8 dB at 500 Hz, +1.8 dB at 2 kHz, +5.5 dB at
 /// 10 kHz, within 0.15 dB of ±6 at 20 Hz and 20 kHz.
 pub const TILT_DB: ParamRange = ParamRange::new(-6.0, 6.0, 0.0);
+/// The EQ's amount, in percent: every shelf's and bell's gain and the tilt, in dB, are
+/// multiplied by it before the filters are designed. 0 % makes the tonal EQ flat (with the
+/// high-pass off, the stage then returns its input bit for bit); 100 % is the EQ as set (the
+/// factor is exactly 1.0, so the coefficients, and the output, are bit for bit those of the
+/// gains alone); 150 % exaggerates every move by half again (12 dB becomes 18 dB). The
+/// high-pass is not scaled: it has no gain, it removes rumble, and an "amount" knob that
+/// faded it in and out would move the low end in a way no engineer expects from it. The
+/// amount glides with the gains (10 ms, in dB), so turning it never clicks.
+pub const EQ_AMOUNT_PCT: ParamRange = ParamRange::new(0.0, 150.0, 100.0);
 
 /// High-pass slope. Both are Butterworth (maximally flat, -3 dB at the cutoff).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -102,6 +111,8 @@ pub struct EqSettings {
     pub hp_mode: HpMode,
     pub hp_freq_hz: f32,
     pub tilt_db: f32,
+    /// See [`EQ_AMOUNT_PCT`]. Files and saved states written before it existed load at 100 %.
+    pub amount_pct: f32,
     #[serde(deserialize_with = "low_shelf_with_defaults")]
     pub low_shelf: ShelfSettings,
     #[serde(deserialize_with = "bells_with_defaults")]
@@ -121,6 +132,7 @@ impl Default for EqSettings {
             hp_mode: HpMode::Off,
             hp_freq_hz: HP_FREQ_HZ.default,
             tilt_db: TILT_DB.default,
+            amount_pct: EQ_AMOUNT_PCT.default,
             low_shelf: shelf(LOW_SHELF_FREQ_HZ),
             bells: BELL_FREQ_HZ.map(|freq| BellSettings {
                 freq_hz: freq.default,
@@ -139,6 +151,7 @@ impl EqSettings {
         let mut out = vec![
             ("eq.hp_freq_hz".to_string(), self.hp_freq_hz, HP_FREQ_HZ),
             ("eq.tilt_db".to_string(), self.tilt_db, TILT_DB),
+            ("eq.amount_pct".to_string(), self.amount_pct, EQ_AMOUNT_PCT),
         ];
         let mut band = |name: &str, f: f32, f_range, g: f32, q: f32, q_range| {
             out.push((format!("eq.{name}.freq_hz"), f, f_range));
@@ -190,6 +203,7 @@ impl EqSettings {
             hp_mode: self.hp_mode,
             hp_freq_hz: HP_FREQ_HZ.clamp(self.hp_freq_hz),
             tilt_db: TILT_DB.clamp(self.tilt_db),
+            amount_pct: EQ_AMOUNT_PCT.clamp(self.amount_pct),
             low_shelf: shelf(&self.low_shelf, LOW_SHELF_FREQ_HZ),
             bells,
             high_shelf: shelf(&self.high_shelf, HIGH_SHELF_FREQ_HZ),

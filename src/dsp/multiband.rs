@@ -24,8 +24,8 @@ mod settings;
 pub(crate) mod simd;
 
 pub use settings::{
-    BandSettings, Detection, MultibandSettings, StereoMode, BAND_ATTACK_MS, BAND_KNEE_DB,
-    BAND_MAKEUP_DB, BAND_RATIO, BAND_RELEASE_MS, BAND_THRESHOLD_DB, CROSSOVERS_HZ,
+    BandSettings, Detection, MultibandSettings, StereoMode, AMOUNT_PCT, BAND_ATTACK_MS,
+    BAND_KNEE_DB, BAND_MAKEUP_DB, BAND_RATIO, BAND_RELEASE_MS, BAND_THRESHOLD_DB, CROSSOVERS_HZ,
     CROSSOVER_HIGH_HZ, CROSSOVER_LOW_HZ, CROSSOVER_MID_HZ, MIN_CROSSOVER_SPACING_OCTAVES,
 };
 
@@ -176,13 +176,16 @@ impl Multiband {
             Detection::Peak => 0.0,
             Detection::Rms => 1.0,
         };
+        // The amount scales the slope, hence every gain reduction in dB (settings.rs,
+        // `AMOUNT_PCT`); exactly 1.0 at 100 %, and never past ∞:1.
+        let amount = s.amount_pct / 100.0;
         for (g, [a, b]) in GROUP_BANDS.iter().enumerate() {
             let (a, b) = (&s.bands[*a], &s.bands[*b]);
             let lanes = |f: &dyn Fn(&BandSettings) -> f32| F4::new(f(a), f(a), f(b), f(b));
             self.targets[g] = Targets {
                 threshold_db: lanes(&|x| x.threshold_db),
                 knee_db: lanes(&|x| x.knee_db),
-                slope: lanes(&|x| 1.0 - 1.0 / x.ratio),
+                slope: lanes(&|x| ((1.0 - 1.0 / x.ratio) * amount).min(1.0)),
                 makeup_db: lanes(&|x| x.makeup_db),
                 bypass: lanes(&|x| if x.bypass { 1.0 } else { 0.0 }),
                 audible: lanes(&|x| if x.solo || !any_solo { 1.0 } else { 0.0 }),

@@ -145,6 +145,9 @@ pub fn busy_settings() -> ChainSettings {
     s.eq.low_shelf.gain_db = 2.0;
     s.eq.bells[1].gain_db = -3.0;
     s.eq.high_shelf.gain_db = 1.5;
+    // The stage amounts off 100 %, so every contract covers their scaling too.
+    s.eq.amount_pct = 120.0;
+    s.multiband.amount_pct = 80.0;
     s.multiband.enabled = true;
     for (i, band) in s.multiband.bands.iter_mut().enumerate() {
         band.threshold_db = -24.0 + 2.0 * i as f32;

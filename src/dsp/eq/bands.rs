@@ -128,8 +128,11 @@ pub struct Target {
     pub amount: f64,
 }
 
-/// The per-section targets for `settings`, which must already be clamped.
+/// The per-section targets for `settings`, which must already be clamped. Every shelf's and
+/// bell's gain and the tilt are scaled by the amount ([`super::EQ_AMOUNT_PCT`]); at 100 % the
+/// factor is exactly 1.0 and the targets are the gains themselves, bit for bit.
 pub fn targets(settings: &EqSettings) -> [Target; SECTIONS] {
+    let scale = f64::from(settings.amount_pct) / 100.0;
     let hp_freq = f64::from(settings.hp_freq_hz).log2();
     let q0 = match settings.hp_mode {
         HpMode::Slope24 => BUTTERWORTH_Q24[0],
@@ -148,7 +151,7 @@ pub fn targets(settings: &EqSettings) -> [Target; SECTIONS] {
     let band = |freq_hz: f32, q: f32, gain_db: f32| Target {
         log2_freq: f64::from(freq_hz).log2(),
         ln_q: f64::from(q).ln(),
-        amount: f64::from(gain_db),
+        amount: f64::from(gain_db) * scale,
     };
     let ls = &settings.low_shelf;
     let hs = &settings.high_shelf;
@@ -172,7 +175,7 @@ pub fn targets(settings: &EqSettings) -> [Target; SECTIONS] {
         Target {
             log2_freq: 0.0,
             ln_q: 0.0,
-            amount: f64::from(settings.tilt_db),
+            amount: f64::from(settings.tilt_db) * scale,
         },
     ]
 }

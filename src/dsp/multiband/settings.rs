@@ -37,6 +37,18 @@ pub const BAND_RELEASE_MS: ParamRange = ParamRange::new(5.0, 5_000.0, 150.0);
 /// Gain after the band's compressor, dB (negative values make the band a static cut).
 pub const BAND_MAKEUP_DB: ParamRange = ParamRange::new(-24.0, 24.0, 0.0);
 
+/// The compressor's amount, in percent: every band's gain reduction, in dB, is multiplied by
+/// it. It scales the fraction of the overshoot a band takes away (1 − 1/ratio, the slope of
+/// the gain computer, knee included), so a steady tone's gain reduction scales exactly:
+/// 50 % halves it, 0 % removes all compression. What it leaves alone: makeup gains, band
+/// bypass and solo, and the crossovers, so at 0 % an enabled stage is its crossovers' flat
+/// sum with each band's makeup gain, a static multiband EQ (the makeup is a tone decision,
+/// not compression). 100 % is the stage as set, bit for bit (the factor is exactly 1.0).
+/// Above 100 % the slope is capped at 1 (∞:1, the band held at its threshold): a larger one
+/// would make a louder input come out quieter, which is an effect, not more compression.
+/// The amount glides with the other band parameters (10 ms).
+pub const AMOUNT_PCT: ParamRange = ParamRange::new(0.0, 150.0, 100.0);
+
 /// How the two channels drive the compressors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,6 +139,8 @@ pub struct MultibandSettings {
     pub crossovers_hz: [f32; 3],
     pub mode: StereoMode,
     pub detection: Detection,
+    /// See [`AMOUNT_PCT`]. Files and saved states written before it existed load at 100 %.
+    pub amount_pct: f32,
     pub bands: [BandSettings; 4],
 }
 
@@ -137,6 +151,7 @@ impl Default for MultibandSettings {
             crossovers_hz: CROSSOVERS_HZ.map(|r| r.default),
             mode: StereoMode::default(),
             detection: Detection::default(),
+            amount_pct: AMOUNT_PCT.default,
             bands: [BandSettings::default(); 4],
         }
     }
@@ -147,7 +162,12 @@ impl MultibandSettings {
     /// counted from 1, low to high), its value and its range, for validation and for the
     /// plugin's parameter list.
     pub fn controls(&self) -> Vec<(String, f32, ParamRange)> {
-        let mut out = Vec::with_capacity(3 + 4 * 6);
+        let mut out = Vec::with_capacity(4 + 4 * 6);
+        out.push((
+            "multiband.amount_pct".to_string(),
+            self.amount_pct,
+            AMOUNT_PCT,
+        ));
         for (i, (&hz, range)) in self.crossovers_hz.iter().zip(CROSSOVERS_HZ).enumerate() {
             out.push((format!("multiband.crossover{}_hz", i + 1), hz, range));
         }
@@ -211,14 +231,18 @@ impl MultibandSettings {
             crossovers_hz: hz,
             mode: self.mode,
             detection: self.detection,
+            amount_pct: AMOUNT_PCT.clamp(self.amount_pct),
             bands: self.bands.map(|b| b.clamped()),
         }
     }
 
-    /// Whether the stage changes nothing but phase when enabled: every band at ratio 1 and
-    /// 0 dB makeup (or bypassed), and no solo.
+    /// Whether the stage changes nothing but phase when enabled: every band at ratio 1 (or
+    /// the amount at 0 %) and 0 dB makeup, or bypassed; and no solo.
     pub fn is_neutral(&self) -> bool {
-        self.bands.iter().all(|b| b.is_neutral() && !b.solo)
+        let no_compression = self.amount_pct == 0.0;
+        self.bands
+            .iter()
+            .all(|b| (b.is_neutral() || (no_compression && b.makeup_db == 0.0)) && !b.solo)
     }
 }
 
@@ -245,7 +269,8 @@ mod tests {
             .into_iter()
             .map(|c| c.0)
             .collect();
-        assert_eq!(names.len(), 3 + 4 * 6);
+        assert_eq!(names.len(), 4 + 4 * 6);
+        assert!(names.contains(&"multiband.amount_pct".to_string()));
         assert!(names.contains(&"multiband.band2.ratio".to_string()));
         assert!(names.contains(&"multiband.crossover3_hz".to_string()));
         assert!(names.contains(&"multiband.band4.makeup_db".to_string()));
@@ -301,5 +326,30 @@ mod tests {
             toml::from_str("mode = \"linked\"\ndetection = \"peak\"\n").unwrap();
         assert_eq!(linked, MultibandSettings::default());
         assert!(toml::from_str::<MultibandSettings>("ratio = 2.0\n").is_err());
+    }
+
+    #[test]
+    fn the_amount_is_written_read_and_defaults_to_100_percent() {
+        let s = MultibandSettings {
+            amount_pct: 62.5,
+            ..Default::default()
+        };
+        let text = toml::to_string(&s).unwrap();
+        assert!(text.contains("amount_pct = 62.5"), "{text}");
+        assert_eq!(toml::from_str::<MultibandSettings>(&text).unwrap(), s);
+        // A file from before the amount existed.
+        let old: MultibandSettings = toml::from_str("enabled = true\n").unwrap();
+        assert_eq!(old.amount_pct, 100.0);
+        let mut squashed = MultibandSettings::default();
+        squashed.bands[1].ratio = 4.0;
+        assert!(!squashed.is_neutral());
+        squashed.amount_pct = 0.0;
+        assert!(squashed.is_neutral(), "no compression and no makeup");
+        squashed.bands[1].makeup_db = 2.0;
+        assert!(!squashed.is_neutral(), "the makeup stays");
+        squashed.amount_pct = f32::NAN;
+        assert_eq!(squashed.clamped().amount_pct, 100.0);
+        squashed.amount_pct = 400.0;
+        assert_eq!(squashed.clamped().amount_pct, 150.0);
     }
 }
