@@ -280,12 +280,13 @@ mod tests {
         ] {
             assert_eq!(registered.iter().filter(|&&r| r == id).count(), 1, "{id}");
         }
-        // Plus the multiband stage: 6 global and 8 per band.
-        // Plus the EQ: 9 global and 3 per bell. Plus mono-below (2) and the target (3).
-        // Plus the host's bypass. Plus the match curve: amount, 2 shelves, 28 bells, 8 side.
+        // Plus the multiband stage: 7 global (amount included) and 8 per band.
+        // Plus the EQ: 10 global (amount included) and 3 per bell. Plus mono-below (2) and
+        // the target (3). Plus the host's bypass. Plus the match curve: amount, 2 shelves,
+        // 28 bells, 8 side.
         assert_eq!(
             registered.len(),
-            9 + 6 + 4 * 8 + 9 + 3 * 3 + 2 + 3 + 1 + (1 + 2 + 28 + 8)
+            9 + 7 + 4 * 8 + 10 + 3 * 3 + 2 + 3 + 1 + (1 + 2 + 28 + 8)
         );
         assert!(params
             .serialize_fields()
@@ -305,6 +306,8 @@ mod tests {
             "mt_b_28",
             "mt_s_1",
             "mt_s_8",
+            "eq_amt",
+            "mb_amt",
         ] {
             assert!(registered.contains(&id), "{id}");
         }

@@ -4,8 +4,8 @@ use nice_plug::prelude::*;
 
 use super::{linear, skewed};
 use crate::dsp::eq::{
-    BellSettings, EqSettings, HpMode, ShelfSettings, BELL_FREQ_HZ, BELL_Q, EQ_GAIN_DB,
-    HIGH_SHELF_FREQ_HZ, HP_FREQ_HZ, LOW_SHELF_FREQ_HZ, SHELF_Q, TILT_DB,
+    BellSettings, EqSettings, HpMode, ShelfSettings, BELL_FREQ_HZ, BELL_Q, EQ_AMOUNT_PCT,
+    EQ_GAIN_DB, HIGH_SHELF_FREQ_HZ, HP_FREQ_HZ, LOW_SHELF_FREQ_HZ, SHELF_Q, TILT_DB,
 };
 
 /// The high-pass slope as the host shows it (nice-plug enums live on the plugin side; the DSP
@@ -42,6 +42,9 @@ pub struct EqParams {
     pub high_shelf_gain_db: FloatParam,
     #[id = "eq_hsq"]
     pub high_shelf_q: FloatParam,
+    /// The easy view's one EQ control: scales every gain and the tilt in dB.
+    #[id = "eq_amt"]
+    pub amount_pct: FloatParam,
 }
 
 #[derive(Params)]
@@ -72,6 +75,7 @@ impl Default for EqParams {
             high_shelf_freq_hz: skewed("High Shelf Freq".into(), HIGH_SHELF_FREQ_HZ, " Hz", 0),
             high_shelf_gain_db: linear("High Shelf Gain", EQ_GAIN_DB, " dB", 0.01),
             high_shelf_q: skewed("High Shelf Q".into(), SHELF_Q, "", 2),
+            amount_pct: linear("EQ Amount", EQ_AMOUNT_PCT, " %", 0.1),
         }
     }
 }
@@ -94,6 +98,7 @@ impl EqParams {
             },
             hp_freq_hz: self.hp_freq_hz.value(),
             tilt_db: self.tilt_db.value(),
+            amount_pct: self.amount_pct.value(),
             low_shelf: ShelfSettings {
                 freq_hz: self.low_shelf_freq_hz.value(),
                 gain_db: self.low_shelf_gain_db.value(),

@@ -6,8 +6,8 @@ use nice_plug::prelude::*;
 
 use super::{linear, skewed};
 use crate::dsp::multiband::{
-    BandSettings, Detection, MultibandSettings, StereoMode, BAND_ATTACK_MS, BAND_KNEE_DB,
-    BAND_MAKEUP_DB, BAND_RATIO, BAND_RELEASE_MS, BAND_THRESHOLD_DB, CROSSOVERS_HZ,
+    BandSettings, Detection, MultibandSettings, StereoMode, AMOUNT_PCT, BAND_ATTACK_MS,
+    BAND_KNEE_DB, BAND_MAKEUP_DB, BAND_RATIO, BAND_RELEASE_MS, BAND_THRESHOLD_DB, CROSSOVERS_HZ,
 };
 
 #[derive(Params)]
@@ -26,6 +26,9 @@ pub struct MultibandParams {
     /// Off: peak detection; on: RMS.
     #[id = "mb_rms"]
     pub rms: BoolParam,
+    /// The easy view's one multiband control: scales every band's gain reduction in dB.
+    #[id = "mb_amt"]
+    pub amount_pct: FloatParam,
     #[nested(array, group = "Band")]
     pub bands: [BandParams; 4],
 }
@@ -62,6 +65,7 @@ impl Default for MultibandParams {
             crossover_high_hz: crossover(2),
             mid_side: BoolParam::new("Multiband Mid/Side", defaults.mode == StereoMode::MidSide),
             rms: BoolParam::new("Multiband RMS", defaults.detection == Detection::Rms),
+            amount_pct: linear("Multiband Amount", AMOUNT_PCT, " %", 0.1),
             bands: std::array::from_fn(|i| BandParams::new(i + 1, &defaults.bands[i])),
         }
     }
@@ -115,6 +119,7 @@ impl MultibandParams {
             } else {
                 Detection::Peak
             },
+            amount_pct: self.amount_pct.value(),
             bands: std::array::from_fn(|i| self.bands[i].settings()),
         }
     }

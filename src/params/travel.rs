@@ -62,6 +62,7 @@ pub fn apply_settings(
     setter.set(&eq.high_shelf_freq_hz, s.eq.high_shelf.freq_hz);
     setter.set(&eq.high_shelf_gain_db, s.eq.high_shelf.gain_db);
     setter.set(&eq.high_shelf_q, s.eq.high_shelf.q);
+    setter.set(&eq.amount_pct, s.eq.amount_pct);
 
     let mt = &params.matching;
     setter.set(&mt.amount_pct, s.match_eq.amount_pct);
@@ -81,6 +82,7 @@ pub fn apply_settings(
     setter.set(&mb.crossover_high_hz, s.multiband.crossovers_hz[2]);
     setter.set(&mb.mid_side, s.multiband.mode == StereoMode::MidSide);
     setter.set(&mb.rms, s.multiband.detection == Detection::Rms);
+    setter.set(&mb.amount_pct, s.multiband.amount_pct);
     for (p, b) in mb.bands.iter().zip(&s.multiband.bands) {
         setter.set(&p.threshold_db, b.threshold_db);
         setter.set(&p.ratio, b.ratio);
