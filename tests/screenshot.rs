@@ -181,7 +181,7 @@ fn colours(a: &(Vec<u8>, usize), region: [usize; 4]) -> usize {
 fn export(screen: &Screen, settings_file: &Path) -> ChainSettings {
     let _ = std::fs::remove_file(settings_file);
     // The Export button of the settings row (easy view).
-    screen.click(420, 750);
+    screen.click(420, 739);
     let text = wait_for(Duration::from_secs(10), || {
         std::fs::read_to_string(settings_file).ok()
     })
@@ -338,7 +338,7 @@ fn editor_meters_move_and_controls_respond_under_xvfb() {
     wanted.limiter.ceiling_dbtp = -2.0;
     wanted.stereo.width_pct = 80.0;
     std::fs::write(&settings_file, toml::to_string_pretty(&wanted).unwrap()).unwrap();
-    screen.click(483, 750);
+    screen.click(483, 739);
     let imported = export(&screen, &settings_file);
     assert_same_settings(&imported, &wanted);
 

@@ -110,6 +110,7 @@ pub fn multiband_switches(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSette
         toggle(ui, "Mid/Side", &mb.mid_side, setter);
         toggle(ui, "RMS detection", &mb.rms, setter);
     });
+    slider(ui, "Amount", &mb.amount_pct, setter);
     slider(ui, "Crossover 1", &mb.crossover_low_hz, setter);
     slider(ui, "Crossover 2", &mb.crossover_mid_hz, setter);
     slider(ui, "Crossover 3", &mb.crossover_high_hz, setter);

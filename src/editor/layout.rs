@@ -52,12 +52,21 @@ pub fn draw(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
     egui::Frame::central_panel(ui.style()).show(ui, |ui| {
         top_bar(editor, ui, setter);
         ui.separator();
-        let travel_height = 28.0;
+        // The separator and the travel row under the body: 36 points (measured by
+        // editor::scale_tests, which fails if the window's bottom margin is pushed out).
+        let travel_height = 36.0;
         let body_height = (ui.available_height() - travel_height).max(100.0);
         ui.allocate_ui(
             egui::vec2(ui.available_width(), body_height),
             |ui| match editor.view {
-                View::Easy => easy_view(editor, ui, setter),
+                // Scrolls only when the window is smaller than the easy view (the minimum
+                // size), so the travel row stays on screen at any size and scale.
+                View::Easy => {
+                    egui::ScrollArea::vertical()
+                        .id_salt("easy_view")
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| easy_view(editor, ui, setter));
+                }
                 View::Expert => expert_view(editor, ui, setter),
             },
         );
@@ -104,7 +113,6 @@ fn easy_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
             slider(ui, "Ceiling", &editor.params.limiter.ceiling_dbtp, setter);
         });
         wide_panel(left, "Loudness", |ui| loudness_meters(editor, ui));
-        wide_panel(left, "Limiter", |ui| limiter_meter(editor, ui));
         wide_panel(left, "Platform normalisation", |ui| {
             platform_preview(editor, ui)
         });
@@ -113,26 +121,37 @@ fn easy_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
             eq_plot(editor, ui, setter, EASY_EQ_HEIGHT);
         });
         wide_panel(right, "Stages", |ui| {
+            // One amount per stage, in signal order; every other control is in the expert
+            // view. The multiband stage is off by default, so its row keeps the switch: an
+            // amount for a stage that is off would do nothing.
             let p = &editor.params;
-            slider(ui, "EQ tilt", &p.eq.tilt_db, setter);
+            slider(ui, "EQ amount", &p.eq.amount_pct, setter)
+                .on_hover_text("Scales every EQ gain and the tilt, in dB: 0 % flat, 100 % as set");
             ui.horizontal(|ui| {
-                toggle(ui, "Multiband", &p.multiband.enabled, setter);
-                ui.label("compression on/off");
+                slider(ui, "Multiband amount", &p.multiband.amount_pct, setter)
+                    .on_hover_text("Scales every band's gain reduction, in dB: 0 % no compression");
+                toggle(ui, "On", &p.multiband.enabled, setter)
+                    .on_hover_text("Multiband compression on/off");
             });
             slider(ui, "Stereo width", &p.stereo.width_pct, setter);
             slider(ui, "Limiter drive", &p.limiter.drive_db, setter);
             band_meters(editor, ui, setter);
             correlation_meter(editor, ui);
         });
+        // Under the stages it ends, so both columns fit the default window unscrolled.
+        wide_panel(right, "Limiter", |ui| limiter_meter(editor, ui));
     });
 }
 
 fn expert_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
-    egui::ScrollArea::vertical()
+    // Both ways: below about 1050 points the EQ's three control panels do not fit side by
+    // side, and every control must stay reachable at the minimum size.
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             panel(ui, "Tonal EQ", |ui| {
                 eq_plot(editor, ui, setter, 220.0);
+                slider(ui, "Amount", &editor.params.eq.amount_pct, setter);
                 eq_controls(editor, ui, setter);
             });
             panel(ui, "Multiband", |ui| {
@@ -144,7 +163,9 @@ fn expert_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
                 });
                 multiband_controls(editor, ui, setter);
             });
-            ui.horizontal_top(|ui| {
+            // Wrapped: at the minimum width the three panels do not fit side by side (1050
+            // points), and a panel past the window's edge could not be reached.
+            ui.horizontal_wrapped(|ui| {
                 panel(ui, "Limiter · output", |ui| {
                     limiter_panel(editor, ui, setter);
                     limiter_meter(editor, ui);

@@ -26,6 +26,8 @@ mod layout;
 mod loudness_panel;
 pub mod reference;
 mod reference_panel;
+#[cfg(test)]
+mod scale_tests;
 mod spectrum;
 mod stereo_panel;
 mod tap;

@@ -9,12 +9,18 @@ use nice_plug_egui::widgets::ParamSlider;
 /// Width of the label column before a slider, points.
 const LABEL_WIDTH: f32 = 110.0;
 
-/// A labelled slider row for any parameter.
-pub fn slider<P: Param>(ui: &mut Ui, label: &str, param: &P, setter: &ParamSetter) {
+/// A labelled slider row for any parameter; returns the row's response (for hover text).
+pub fn slider<P: Param>(
+    ui: &mut Ui,
+    label: &str,
+    param: &P,
+    setter: &ParamSetter,
+) -> egui::Response {
     ui.horizontal(|ui| {
         ui.add_sized([LABEL_WIDTH, 18.0], egui::Label::new(label));
         ui.add(ParamSlider::for_param(param, setter).with_width(130.0));
-    });
+    })
+    .response
 }
 
 /// A toggle button for a boolean parameter; one click is one whole gesture.
