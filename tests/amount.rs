@@ -101,10 +101,10 @@ fn eq_amount_zero_is_the_identity_bit_for_bit() {
         );
         // Turned down to 0 % while playing: once the glide has landed, the identity again.
         let mut eq = TonalEq::new(fs, 2);
-        let mut warm = vec![noise(fs as usize / 2, 3), noise(fs as usize / 2, 4)];
+        let mut warm = [noise(fs as usize / 2, 3), noise(fs as usize / 2, 4)];
         let (l, r) = warm.split_at_mut(1);
         eq.process(&mut [&mut l[0][..], &mut r[0][..]], &eq_busy(100.0));
-        let mut settle = vec![noise(fs as usize / 2, 5), noise(fs as usize / 2, 6)];
+        let mut settle = [noise(fs as usize / 2, 5), noise(fs as usize / 2, 6)];
         let (l, r) = settle.split_at_mut(1);
         eq.process(&mut [&mut l[0][..], &mut r[0][..]], &eq_busy(0.0));
         let mut out = input.clone();
@@ -180,7 +180,7 @@ fn eq_amount_50_is_half_the_db_at_a_bell_centre_and_150_is_one_and_a_half() {
                 ..Default::default()
             };
             s.bells[1].gain_db = 10.0;
-            let y = eq_run(fs, &[x.clone()], &s);
+            let y = eq_run(fs, std::slice::from_ref(&x), &s);
             let got = db(fitted_amplitude(&y[0], frames / 2, 1_000.0, f64s)
                 / fitted_amplitude(&x, frames / 2, 1_000.0, f64s));
             eprintln!("{fs} Hz, {amount} %: {got:.4} dB at 1 kHz");

@@ -30,6 +30,7 @@ fn all_bands(shift: f32) -> EqSettings {
         hp_mode: HpMode::Slope24,
         hp_freq_hz: 30.0 + shift,
         tilt_db: -1.0 + shift * 0.1,
+        amount_pct: 100.0,
         low_shelf: ShelfSettings {
             freq_hz: 90.0,
             gain_db: 2.0 + shift,
