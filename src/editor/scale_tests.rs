@@ -20,7 +20,9 @@ use egui::epaint::ClippedShape;
 use egui::{Pos2, RawInput, Rect, Shape, Vec2, ViewportId};
 use nice_plug::prelude::*;
 
-use super::{layout, travel_panel, Analyser, AudioTap, LatheEditor, View, DEFAULT_SIZE, MIN_SIZE};
+use super::{
+    layout, reference, travel_panel, Analyser, AudioTap, LatheEditor, View, DEFAULT_SIZE, MIN_SIZE,
+};
 use crate::params::LatheParams;
 use crate::plugin::SharedMeters;
 
@@ -51,12 +53,15 @@ fn editor(view: View) -> LatheEditor {
         meters: Arc::new(SharedMeters::default()),
         input_tap: Arc::new(AudioTap::new()),
         output_tap: Arc::new(AudioTap::new()),
+        input_side_tap: Arc::new(AudioTap::new()),
         gui: None,
         view,
         input_spectrum: Analyser::new(),
         output_spectrum: Analyser::new(),
         history: layout::History::default(),
         travel: travel_panel::TravelState::default(),
+        capture: reference::InputCapture::default(),
+        reference: reference::Loader::default(),
     }
 }
 
