@@ -76,7 +76,9 @@ pub fn draw(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
 }
 
 fn top_bar(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
-    ui.horizontal(|ui| {
+    // Wrapped: at the minimum width the reference controls go to a second row
+    // (editor::scale_tests found the row 1071 points wide in an 880-point window).
+    ui.horizontal_wrapped(|ui| {
         ui.heading("Lathe");
         ui.add_space(12.0);
         if ui

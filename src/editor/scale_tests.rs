@@ -145,6 +145,9 @@ fn sizes() -> [(&'static str, Vec2); 2] {
 
 /// Half a point of slack for egui's rounding to physical pixels.
 const SLACK_PT: f32 = 0.5;
+/// Labels this close to their clip rectangle's edge may be culled at one scale and drawn at
+/// another: more than the rows' drift between scales (3.4 points, measured).
+const EDGE_PT: f32 = 8.0;
 
 #[test]
 fn both_views_fit_the_window_at_every_scale_and_size() {
@@ -214,12 +217,24 @@ fn both_views_fit_the_window_at_every_scale_and_size() {
 fn the_layout_in_points_is_the_same_at_every_scale_so_pixels_grow_with_it() {
     for view in [View::Easy, View::Expert] {
         let size = sizes()[0].1;
-        let base = lay_out(view, size, 1.0);
+        // A row at the very edge of a scrolled body is drawn at one scale and culled at
+        // another (the rows drift by a few points, see below), so only the labels well inside
+        // their clip rectangles are compared.
+        let inside = |f: &Frame| -> Vec<(String, Rect)> {
+            f.texts
+                .iter()
+                .filter(|(_, rect, clip)| clip.shrink(EDGE_PT).contains_rect(*rect))
+                .map(|(t, r, _)| (t.clone(), *r))
+                .collect()
+        };
+        let base_frame = lay_out(view, size, 1.0);
+        let base = inside(&base_frame);
         for scale in [1.5f32, 2.0] {
             let f = lay_out(view, size, scale);
-            assert_eq!(f.texts.len(), base.texts.len(), "{view:?} at {scale}");
+            let texts = inside(&f);
+            assert_eq!(texts.len(), base.len(), "{view:?} at {scale}");
             let mut worst = 0.0f32;
-            for ((text, rect, _), (text1, rect1, _)) in f.texts.iter().zip(&base.texts) {
+            for ((text, rect), (text1, rect1)) in texts.iter().zip(&base) {
                 assert_eq!(text, text1, "{view:?} at {scale}: the same labels in order");
                 let moved = (rect.min - rect1.min)
                     .length()
@@ -244,7 +259,7 @@ fn the_layout_in_points_is_the_same_at_every_scale_so_pixels_grow_with_it() {
                         .map(|(_, r, _)| r.height())
                         .fold(f32::INFINITY, f32::min)
             };
-            let (at_one, here) = (smallest_px(&base), smallest_px(&f));
+            let (at_one, here) = (smallest_px(&base_frame), smallest_px(&f));
             eprintln!("{view:?}: smallest text {at_one:.2} px at 1.0, {here:.2} px at {scale}");
             assert!(
                 here >= scale * at_one - 1.0,
