@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use lathe::dsp::ChainSettings;
 use lathe::render::decode::decode_file;
-use lathe::render::dither::NoiseShaping;
+use lathe::render::dither::{quantise_interleaved, NoiseShaping};
 use lathe::render::encode::mp3::{encode_mp3_within_ceiling, write_mp3};
 use lathe::render::encode::{flac::write_flac, wav::write_wav, PcmOptions};
 use lathe::render::metadata::Metadata;
@@ -232,6 +232,15 @@ fn flac_24_bit_at_88k2_and_96k_round_trips_with_vorbis_comments() {
         assert_eq!(decoded.frames(), audio[0].len());
         let err = max_error_lsb(&decoded.channels, &audio, 24);
         assert!(err <= 1.5, "{rate}: {err} LSB");
+        // Encoded frame by frame as the dither runs, the file holds exactly the samples the
+        // whole-file quantiser makes (same quantisers, seeds and order).
+        let pcm = PcmOptions::new(24);
+        let want = quantise_interleaved(&audio, 24, pcm.shaping, pcm.seed);
+        let got: Vec<i32> = (0..decoded.frames())
+            .flat_map(|i| decoded.channels.iter().map(move |c| c[i]))
+            .map(|x| (x as f64 * 8_388_608.0).round() as i32)
+            .collect();
+        assert!(got == want, "{rate}: the FLAC's samples differ from the dithered master");
         let tags = tags(&path);
         for (k, v) in [
             ("TITLE", "Francium (Master)"),
