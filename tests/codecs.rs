@@ -240,7 +240,10 @@ fn flac_24_bit_at_88k2_and_96k_round_trips_with_vorbis_comments() {
             .flat_map(|i| decoded.channels.iter().map(move |c| c[i]))
             .map(|x| (x as f64 * 8_388_608.0).round() as i32)
             .collect();
-        assert!(got == want, "{rate}: the FLAC's samples differ from the dithered master");
+        assert!(
+            got == want,
+            "{rate}: the FLAC's samples differ from the dithered master"
+        );
         let tags = tags(&path);
         for (k, v) in [
             ("TITLE", "Francium (Master)"),

@@ -8,8 +8,8 @@
 //! spectrum of commercial releases above about 100 Hz: a fall of about 4.5 dB per octave
 //! ([`SLOPE_DB_PER_OCTAVE`]), read as power spectral density (dB per Hz). In the 1/6-octave
 //! bands this module measures, whose width grows with frequency, that is a fall of 1.5 dB per
-//! octave of band level. (The figure is the one quoted in the issue brief; the paper itself
-//! could not be opened while this was written, so check it before relying on it.) Below
+//! octave of band level. (The figure is recalled from the paper, which could not be opened
+//! from this machine to check it: treat the slope as to be confirmed against it.) Below
 //! 100 Hz the target holds its 100 Hz density. Its level is fitted to the mix (least squares
 //! over 100 Hz–16 kHz), so only the shape counts.
 //!
