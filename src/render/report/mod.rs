@@ -2,9 +2,10 @@
 //! self-contained page for people: inline CSS, plots embedded as PNG data URIs), both drawn
 //! from one [`ReportDocument`].
 //!
-//! The renderer fills a [`ReportDocument`] (usually with [`ReportDocument::from_render`]),
-//! then calls [`write_report`] with the mix and the master as decoded from disk; the plots
-//! are computed from that audio here.
+//! The renderer fills a [`ReportDocument`] (usually with [`ReportDocument::from_render`])
+//! and draws the plots from [`ReportCurves`]: the mix's, analysed while the mix is mastered,
+//! and the streaming master's, from the audio that file was encoded from (it differs from
+//! the file by the dither alone). [`write_report`] draws them from whole signals instead.
 
 pub mod document;
 pub mod html;
