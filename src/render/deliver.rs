@@ -14,7 +14,7 @@ use super::encode::{self, PcmOptions};
 use super::error::RenderError;
 use super::formats::{Format, FLAC_BITS};
 use super::master::{safety_limit_blocks, safety_limit_in_place};
-use super::measure::{measure_file, Measurement};
+use super::measure::{measure_file, Measurement, Meter};
 use super::metadata::Metadata;
 use super::resample::resample;
 use super::solve::{integrated_lufs, next_gain};
@@ -396,44 +396,9 @@ fn gain_keeping_loudness(
 /// Integrated loudness of `audio` at `gain_db` through the limiter, measured block by block.
 fn limited_lufs(audio: &[Vec<f32>], rate: u32, limiter: &LimiterSettings, gain_db: f64) -> f64 {
     let gain = 10f64.powf(gain_db / 20.0) as f32;
-    let mut meter = LoudnessOnly::new(audio.len(), rate);
+    let mut meter = Meter::loudness_only(audio.len(), rate);
     safety_limit_blocks(audio, rate, limiter, gain, &mut |planes| meter.add(planes));
-    meter.lufs()
-}
-
-/// Integrated loudness alone (BS.1770-4 gating), fed in blocks; mono as dual mono.
-struct LoudnessOnly(Option<ebur128::EbuR128>, bool);
-
-impl LoudnessOnly {
-    fn new(channels: usize, rate: u32) -> Self {
-        let dual_mono = channels == 1;
-        let n = if dual_mono { 2 } else { channels as u32 };
-        Self(
-            ebur128::EbuR128::new(n, rate, ebur128::Mode::I).ok(),
-            dual_mono,
-        )
-    }
-
-    /// Adds a block; false once the meter has failed (nothing more to measure).
-    fn add(&mut self, planes: &[&[f32]]) -> bool {
-        let planar: Vec<&[f32]> = match planes {
-            [mono] if self.1 => vec![mono, mono],
-            _ => planes.to_vec(),
-        };
-        if let Some(m) = &mut self.0 {
-            if m.add_frames_planar_f32(&planar).is_err() {
-                self.0 = None;
-            }
-        }
-        self.0.is_some()
-    }
-
-    fn lufs(&self) -> f64 {
-        self.0
-            .as_ref()
-            .and_then(|m| m.loudness_global().ok())
-            .unwrap_or(f64::NEG_INFINITY)
-    }
+    meter.integrated_lufs()
 }
 
 /// Encodes the MP3 of `audio` at `gain_db` through the limiter into `path`. The limiter runs

@@ -186,16 +186,9 @@ fn run_chain(
 /// waveform between samples, so a master that held its ceiling at 44.1 kHz can overshoot it
 /// by a few hundredths of a dB at 48 kHz. Aligned like [`master`]; a no-op where nothing is
 /// over the ceiling.
-pub fn safety_limit(
-    channels: &[Vec<f32>],
-    sample_rate: u32,
-    limiter: &LimiterSettings,
-) -> Vec<Vec<f32>> {
-    safety_limit_in_place(channels.to_vec(), sample_rate, limiter)
-}
-
-/// [`safety_limit`] on audio the caller gives up, limited where it lies: no second copy of
-/// a whole master at a delivery rate.
+///
+/// It takes the audio the caller gives up and limits it where it lies: no second copy of a
+/// whole master at a delivery rate.
 pub fn safety_limit_in_place(
     mut channels: Vec<Vec<f32>>,
     sample_rate: u32,
@@ -217,7 +210,7 @@ pub fn safety_limit_in_place(
     channels
 }
 
-/// [`safety_limit`] of `channels` × `gain`, in blocks, holding none of its output: each
+/// [`safety_limit_in_place`] of `channels` × `gain`, in blocks, holding none of its output: each
 /// block of limited audio, aligned and trimmed as [`safety_limit_in_place`] aligns and
 /// trims it, goes to `out`, which returns false to stop early. The MP3's codec stage
 /// measures and encodes through this, so it never holds a limited copy of the master.

@@ -68,9 +68,23 @@ pub struct Meter {
 }
 
 impl Meter {
+    /// Every figure of a [`Measurement`].
     pub fn new(channels: usize, sample_rate: u32) -> Self {
+        Self::with_mode(
+            channels,
+            sample_rate,
+            Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK,
+        )
+    }
+
+    /// Integrated loudness alone ([`Meter::integrated_lufs`]), without the cost of the
+    /// true-peak oversampler: the MP3 stage's limiter passes need no more.
+    pub fn loudness_only(channels: usize, sample_rate: u32) -> Self {
+        Self::with_mode(channels, sample_rate, Mode::I)
+    }
+
+    fn with_mode(channels: usize, sample_rate: u32, mode: Mode) -> Self {
         let dual_mono = channels == 1;
-        let mode = Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK;
         let meter_channels = if dual_mono { 2 } else { channels as u32 };
         Self {
             meter: EbuR128::new(meter_channels, sample_rate, mode).ok(),
@@ -80,19 +94,29 @@ impl Meter {
         }
     }
 
-    /// The next frames, one plane per channel.
-    pub fn add(&mut self, planes: &[Vec<f32>]) {
-        let frames = planes.first().map_or(0, Vec::len);
+    /// The next frames, one plane per channel. False once the meter has failed (the
+    /// figures are then NaN and nothing more is worth adding).
+    pub fn add<P: AsRef<[f32]>>(&mut self, planes: &[P]) -> bool {
+        let frames = planes.first().map_or(0, |p| p.as_ref().len());
         self.frames += frames as u64;
         let planar: Vec<&[f32]> = match planes {
-            [mono] if self.dual_mono => vec![mono, mono],
-            _ => planes.iter().map(|c| &c[..]).collect(),
+            [mono] if self.dual_mono => vec![mono.as_ref(), mono.as_ref()],
+            _ => planes.iter().map(AsRef::as_ref).collect(),
         };
         if let Some(m) = &mut self.meter {
             if m.add_frames_planar_f32(&planar).is_err() {
                 self.meter = None;
             }
         }
+        self.meter.is_some()
+    }
+
+    /// Integrated loudness so far (BS.1770-4 gating), LUFS; -inf for silence, NaN when the
+    /// meter failed.
+    pub fn integrated_lufs(&self) -> f64 {
+        self.meter.as_ref().map_or(f64::NAN, |m| {
+            m.loudness_global().unwrap_or(f64::NEG_INFINITY)
+        })
     }
 
     pub fn finish(self) -> Measurement {
