@@ -5,9 +5,15 @@
 //! Loudness as a function of the gain, `L(g)`, is smooth and increasing: with no limiting it
 //! is `L(0) + g`, and as the limiter works harder each extra dB of gain buys less. The secant
 //! method on `L(g) - target` therefore converges in two to four passes from a first guess
-//! based on the mix's own loudness. Gains below 0 dB cannot go into the drive (its range
-//! starts at 0) and are taken after the limiter by the output gain, where loudness follows
-//! them exactly and true peak only falls.
+//! based on the mix's own loudness.
+//!
+//! The whole gain goes *before* the limiter (DESIGN.md: "the limiter works only where the
+//! ceiling demands it"): a positive gain as the drive, a negative one as the learned gain
+//! (`target.learned_gain_db`, the pre-limiter gain that the plugin's Learn sets too). A mix
+//! that only needs turning down is then turned down before the limiter sees it, so the
+//! limiter stays idle and the master is the mix times one gain. Turning down *after* the
+//! limiter, as Lathe did before, limited a hot mix to the ceiling first and then dropped it
+//! under the ceiling: limiting nobody needed, and a master that peaked short of the ceiling.
 
 use ebur128::{EbuR128, Mode};
 
@@ -15,7 +21,8 @@ use super::cancel::Cancel;
 use super::error::RenderError;
 use super::fade::Fades;
 use super::master::{master_pass, measure_pass, Mastered};
-use crate::dsp::settings::{DRIVE_DB, OUTPUT_GAIN_DB};
+use crate::dsp::learn::LEARNED_GAIN_DB;
+use crate::dsp::settings::DRIVE_DB;
 use crate::dsp::ChainSettings;
 
 /// Passes stop once the master is this close to the target. The deliverables are measured
@@ -88,19 +95,21 @@ pub fn integrated_lufs(channels: &[Vec<f32>], rate: u32) -> f64 {
         .unwrap_or(f64::NEG_INFINITY)
 }
 
-/// `settings` with a total gain `g` split between the drive (positive part, into the
-/// limiter) and the output gain (negative part, after it).
-fn with_gain(base: &ChainSettings, gain_db: f64) -> ChainSettings {
+/// `settings` with a gain `g` before the limiter: the positive part as the drive, the
+/// negative part added to the learned gain (both go into the limiter; see the module doc).
+/// The output gain after the limiter stays as the settings have it.
+pub(crate) fn with_gain(base: &ChainSettings, gain_db: f64) -> ChainSettings {
     let mut s = *base;
     s.limiter.drive_db = (gain_db.max(0.0) as f32).min(DRIVE_DB.max);
-    s.output.gain_db = (base.output.gain_db + gain_db.min(0.0) as f32).max(OUTPUT_GAIN_DB.min);
+    s.target.learned_gain_db =
+        (base.target.learned_gain_db + gain_db.min(0.0) as f32).max(LEARNED_GAIN_DB.min);
     s
 }
 
-/// The lowest and highest total gain the settings can express.
+/// The lowest and highest gain the settings can express.
 fn gain_range(base: &ChainSettings) -> (f64, f64) {
-    let lowest = (OUTPUT_GAIN_DB.min - base.output.gain_db) as f64;
-    (lowest, DRIVE_DB.max as f64)
+    let lowest = (LEARNED_GAIN_DB.min - base.target.learned_gain_db) as f64;
+    (lowest.min(0.0), DRIVE_DB.max as f64)
 }
 
 struct Pass {
@@ -366,17 +375,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn negative_gain_goes_after_the_limiter_and_positive_into_it() {
+    fn every_gain_goes_before_the_limiter() {
         let base = ChainSettings::default();
         let s = with_gain(&base, -5.0);
-        assert_eq!((s.limiter.drive_db, s.output.gain_db), (0.0, -5.0));
+        assert_eq!(
+            (
+                s.limiter.drive_db,
+                s.target.learned_gain_db,
+                s.output.gain_db
+            ),
+            (0.0, -5.0, 0.0)
+        );
         let s = with_gain(&base, 7.5);
-        assert_eq!((s.limiter.drive_db, s.output.gain_db), (7.5, 0.0));
+        assert_eq!(
+            (
+                s.limiter.drive_db,
+                s.target.learned_gain_db,
+                s.output.gain_db
+            ),
+            (7.5, 0.0, 0.0)
+        );
         let s = with_gain(&base, 99.0);
         assert_eq!(s.limiter.drive_db, DRIVE_DB.max);
         assert_eq!(
             gain_range(&base),
-            (OUTPUT_GAIN_DB.min as f64, DRIVE_DB.max as f64)
+            (LEARNED_GAIN_DB.min as f64, DRIVE_DB.max as f64)
         );
+        // The user's output gain after the limiter is theirs, never the solve's.
+        let mut quieter = base;
+        quieter.output.gain_db = -2.0;
+        assert_eq!(with_gain(&quieter, -5.0).output.gain_db, -2.0);
     }
 }

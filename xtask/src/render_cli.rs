@@ -556,10 +556,10 @@ fn print_summary(report: &RenderReport) {
     }
     if let Some(l) = &report.loudness {
         println!(
-            "target   {:.1} LUFS: drive {:.2} dB, output {:.2} dB, limiting up to {:.1} dB \
-             ({} passes)",
+            "target   {:.1} LUFS: gain {:+.2} dB into the limiter, output {:.2} dB, limiting up to \
+             {:.1} dB ({} passes)",
             l.target_lufs,
-            l.drive_db,
+            l.gain_db,
             l.output_gain_db,
             (-l.peak_limiting_db).max(0.0),
             l.passes

@@ -89,6 +89,9 @@ pub struct LoudnessRecord {
     pub passes: usize,
     /// Whether the target was reached within the renderer's tolerance.
     pub reached: bool,
+    /// The gain before the limiter (drive plus learned gain), dB.
+    #[serde(default)]
+    pub gain_db: f32,
     pub drive_db: f32,
     pub output_gain_db: f32,
     /// The limiter's deepest gain reduction, dB (<= 0).
@@ -104,6 +107,7 @@ impl From<&Loudness> for LoudnessRecord {
             master_lufs: l.master_lufs,
             passes: l.passes,
             reached: l.reached,
+            gain_db: l.gain_db,
             drive_db: l.drive_db,
             output_gain_db: l.output_gain_db,
             peak_limiting_db: l.peak_limiting_db,

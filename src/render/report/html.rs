@@ -226,8 +226,8 @@ fn summary(h: &mut String, doc: &ReportDocument) {
             "Limiting",
             &format!("{:.1} dB", l.peak_limiting_db),
             &format!(
-                "deepest gain reduction; drive {:.1} dB, {} passes",
-                l.drive_db, l.passes
+                "deepest gain reduction; {:+.1} dB of gain into the limiter, {} passes",
+                l.gain_db, l.passes
             ),
             None,
         );
