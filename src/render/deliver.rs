@@ -1,6 +1,6 @@
 //! From one master at the mix's rate to every deliverable: convert the rate once per
-//! delivery rate, hold the ceiling again at that rate (the safety stage of DESIGN.md), then
-//! encode each format. Work that does not depend on other work runs on its own thread, so
+//! delivery rate, hold the master's loudness and the ceiling again at that rate (the safety
+//! stage of DESIGN.md), then encode each format. Work that does not depend on other work runs on its own thread, so
 //! both cores are busy.
 
 use std::collections::BTreeMap;
@@ -37,12 +37,16 @@ pub struct Written {
 type Conversion = Result<Vec<Vec<f32>>, String>;
 
 /// The master at each delivery rate, converted from the master at the mix's rate the first
-/// time a deliverable asks for it and then held under the ceiling at its new rate. Whoever
-/// asks while the conversion runs waits for it, so each rate is converted once.
+/// time a deliverable asks for it, then brought back to the master's loudness and held under
+/// the ceiling at its new rate (see [`on_target_at_rate`]). Whoever asks while the conversion
+/// runs waits for it, so each rate is converted once.
 struct AtRates<'a> {
     mastered: &'a [Vec<f32>],
     source_rate: u32,
     limiter: &'a LimiterSettings,
+    /// The master's integrated loudness at its own rate, which every rate keeps.
+    master_lufs: f64,
+    slope_lu_per_db: Option<f64>,
     /// The converted masters, or why the conversion failed (rubato's message).
     converted: BTreeMap<u32, OnceLock<Conversion>>,
 }
@@ -52,16 +56,24 @@ impl<'a> AtRates<'a> {
         mastered: &'a [Vec<f32>],
         source_rate: u32,
         rates: impl Iterator<Item = u32>,
-        limiter: &'a LimiterSettings,
+        options: &EncodeOptions<'a>,
     ) -> Self {
-        let converted = rates
+        let converted: BTreeMap<u32, OnceLock<Conversion>> = rates
             .filter(|&r| r != source_rate)
             .map(|r| (r, OnceLock::new()))
             .collect();
+        // Measured only when another rate needs it; the solve usually knows it already.
+        let master_lufs = match options.master_lufs {
+            Some(l) => l,
+            None if converted.is_empty() => f64::NAN,
+            None => integrated_lufs(mastered, source_rate),
+        };
         Self {
             mastered,
             source_rate,
-            limiter,
+            limiter: options.limiter,
+            master_lufs,
+            slope_lu_per_db: options.loudness_slope_lu_per_db,
             converted,
         }
     }
@@ -72,7 +84,15 @@ impl<'a> AtRates<'a> {
         };
         let converted = cell.get_or_init(|| {
             resample(self.mastered, self.source_rate, rate)
-                .map(|c| safety_limit_in_place(c, rate, self.limiter))
+                .map(|c| {
+                    on_target_at_rate(
+                        c,
+                        rate,
+                        self.limiter,
+                        self.master_lufs,
+                        self.slope_lu_per_db,
+                    )
+                })
                 .map_err(|e| match e {
                     RenderError::Resample { detail, .. } => detail,
                     other => other.to_string(),
@@ -86,6 +106,43 @@ impl<'a> AtRates<'a> {
                 detail: detail.clone(),
             })
     }
+}
+
+/// A converted master differs from the master in loudness by more than this only when the
+/// conversion took something audible away: rubato's passband is flat to a few thousandths
+/// of a dB, so music loses nothing measurable, but energy above the new rate's Nyquist
+/// frequency (a bright synth's harmonics, a square wave's, a tone at 23 kHz) counts in
+/// BS.1770's K-weighted loudness at 48 or 96 kHz and is gone at 44.1 kHz: a full-scale
+/// square wave with a 19 kHz tone lost 0.18 LU.
+const RATE_LOUDNESS_TOLERANCE_LU: f64 = 0.01;
+
+/// The master converted to `rate`, at the master's loudness and under the ceiling. Where the
+/// conversion lost loudness (see [`RATE_LOUDNESS_TOLERANCE_LU`]) the gain that wins it back
+/// is found like the MP3's (`gain_keeping_loudness`: passes of the same true-peak limiter
+/// that only measure), so each file is on target at its own rate rather than only the
+/// master at the mix's. Otherwise the limiter only holds the ceiling, as before: a no-op
+/// where nothing is over.
+fn on_target_at_rate(
+    mut converted: Vec<Vec<f32>>,
+    rate: u32,
+    limiter: &LimiterSettings,
+    master_lufs: f64,
+    slope: Option<f64>,
+) -> Vec<Vec<f32>> {
+    let now = integrated_lufs(&converted, rate);
+    if master_lufs.is_finite()
+        && now.is_finite()
+        && (now - master_lufs).abs() > RATE_LOUDNESS_TOLERANCE_LU
+    {
+        let gain_db = gain_keeping_loudness(&converted, rate, limiter, master_lufs, 0.0, slope);
+        let gain = 10f64.powf(gain_db / 20.0) as f32;
+        for c in &mut converted {
+            for x in c.iter_mut() {
+                *x *= gain;
+            }
+        }
+    }
+    safety_limit_in_place(converted, rate, limiter)
 }
 
 /// Writes every deliverable into the staging folder and measures each as decoded back from
@@ -113,7 +170,7 @@ pub fn deliver_all<T: Send>(
         mastered,
         source_rate,
         deliverables.iter().map(|(f, _)| f.rate(source_rate)),
-        options.limiter,
+        &options,
     );
     let mut order: Vec<usize> = (0..deliverables.len()).collect();
     order.sort_by_key(|&i| {
@@ -208,6 +265,9 @@ pub struct EncodeOptions<'a> {
     /// LU per dB of gain into the limiter at the master's loudness (the solve's), when known:
     /// the MP3's codec stage predicts from it the gain that keeps the MP3 as loud.
     pub loudness_slope_lu_per_db: Option<f64>,
+    /// The master's integrated loudness at the mix's rate, when the solve measured it; every
+    /// delivery rate is brought back to it. Measured here when not given.
+    pub master_lufs: Option<f64>,
 }
 
 /// Encodes one format from the master at its rate into the staging folder. The MP3 comes

@@ -17,6 +17,7 @@ pub mod master;
 pub mod measure;
 pub mod metadata;
 pub mod preflight;
+pub mod quality;
 pub mod reference;
 pub mod report;
 pub mod resample;
@@ -141,6 +142,9 @@ pub struct Loudness {
     pub master_lufs: f64,
     pub passes: usize,
     pub reached: bool,
+    /// The gain the solve put before the limiter: the drive plus the learned gain, dB
+    /// (negative for a mix that only needed turning down).
+    pub gain_db: f32,
     pub drive_db: f32,
     pub output_gain_db: f32,
     /// The limiter's deepest gain reduction, dB (<= 0).
@@ -374,6 +378,8 @@ fn master_to_target(
                 master_lufs: solution.integrated_lufs,
                 passes: solution.passes,
                 reached: solution.reached,
+                gain_db: solution.settings.limiter.drive_db
+                    + solution.settings.target.learned_gain_db,
                 drive_db: solution.settings.limiter.drive_db,
                 output_gain_db: solution.settings.output.gain_db,
                 peak_limiting_db: solution.mastered.peak_limiting_db,
@@ -463,6 +469,7 @@ fn deliver_and_report(
             limiter: &settings.limiter,
             noise_shaping: job.noise_shaping,
             loudness_slope_lu_per_db: loudness.and_then(|l| l.slope_lu_per_db),
+            master_lufs: loudness.map(|l| l.master_lufs),
         },
         &job.cancel,
         &mut |f| progress(Stage::Deliver, f),
