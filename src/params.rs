@@ -18,9 +18,9 @@ pub use multiband::{BandParams, MultibandParams};
 pub use target::TargetParams;
 
 use crate::dsp::settings::{
-    ChainSettings, InputSettings, LimiterSettings, MonitorSettings, OutputSettings, ParamRange,
-    StereoSettings, CEILING_DBTP, DRIVE_DB, LOOKAHEAD_MS, MONO_BELOW_HZ, OUTPUT_GAIN_DB,
-    RELEASE_MS, TRIM_DB, WIDTH_PCT,
+    ChainSettings, InputSettings, LimiterSettings, LimiterStyle, MonitorSettings, OutputSettings,
+    ParamRange, StereoSettings, CEILING_DBTP, DRIVE_DB, LOOKAHEAD_MS, MONO_BELOW_HZ,
+    OUTPUT_GAIN_DB, RELEASE_MS, TRIM_DB, WIDTH_PCT,
 };
 
 /// Every parameter's id, as written into host sessions.
@@ -29,6 +29,7 @@ pub mod ids {
     pub const WIDTH: &str = "st_width";
     pub const MONO_BELOW: &str = "st_mono";
     pub const MONO_BELOW_HZ: &str = "st_mono_hz";
+    pub const STYLE: &str = "lim_style";
     pub const DRIVE: &str = "lim_drive";
     pub const CEILING: &str = "lim_ceil";
     pub const LOOKAHEAD: &str = "lim_look";
@@ -90,6 +91,9 @@ pub struct StereoParams {
 
 #[derive(Params)]
 pub struct LimiterParams {
+    /// How the stage gets loud: the transient clipper's style (`dsp::clipper`).
+    #[id = "lim_style"]
+    pub style: EnumParam<LimiterStyle>,
     #[id = "lim_drive"]
     pub drive_db: FloatParam,
     #[id = "lim_ceil"]
@@ -106,6 +110,29 @@ pub struct LimiterParams {
 pub struct OutputParams {
     #[id = "out_gain"]
     pub gain_db: FloatParam,
+}
+
+/// The style's permanent ids, as hosts store them.
+const STYLE_IDS: [&str; 3] = ["transparent", "balanced", "loud"];
+const STYLE_NAMES: [&str; 3] = ["Transparent", "Balanced", "Loud"];
+
+/// Written by hand rather than derived: the DSP's `LimiterStyle` knows nothing of nice-plug.
+impl Enum for LimiterStyle {
+    fn variants() -> &'static [&'static str] {
+        &STYLE_NAMES
+    }
+
+    fn ids() -> Option<&'static [&'static str]> {
+        Some(&STYLE_IDS)
+    }
+
+    fn to_index(self) -> usize {
+        self as usize
+    }
+
+    fn from_index(index: usize) -> Self {
+        LimiterStyle::ALL.get(index).copied().unwrap_or_default()
+    }
 }
 
 /// Shows a value with `digits` decimals, never as "-0.00": a host that converts the text back
@@ -172,6 +199,7 @@ impl Default for LatheParams {
                 mono_below_hz: skewed("Mono Below Frequency".into(), MONO_BELOW_HZ, " Hz", 0),
             },
             limiter: LimiterParams {
+                style: EnumParam::new("Style", LimiterSettings::default().style),
                 drive_db: linear("Drive", DRIVE_DB, " dB", 0.01),
                 ceiling_dbtp: linear("Ceiling", CEILING_DBTP, " dBTP", 0.01),
                 lookahead_ms: linear("Look-ahead", LOOKAHEAD_MS, " ms", 0.01),
@@ -221,6 +249,7 @@ impl LatheParams {
                 mono_below_hz: self.stereo.mono_below_hz.value(),
             },
             limiter: LimiterSettings {
+                style: self.limiter.style.value(),
                 drive_db: self.limiter.drive_db.value(),
                 ceiling_dbtp: self.limiter.ceiling_dbtp.value(),
                 lookahead_ms: self.limiter.lookahead_ms.value(),
@@ -264,6 +293,7 @@ mod tests {
         for id in [
             ids::TRIM,
             ids::WIDTH,
+            ids::STYLE,
             ids::DRIVE,
             ids::CEILING,
             ids::LOOKAHEAD,
@@ -280,13 +310,13 @@ mod tests {
         ] {
             assert_eq!(registered.iter().filter(|&&r| r == id).count(), 1, "{id}");
         }
-        // Plus the multiband stage: 7 global (amount included) and 8 per band.
+        // Trim, width, the limiter's six, output gain and A/B: ten. Plus the multiband stage: 7 global (amount included) and 8 per band.
         // Plus the EQ: 10 global (amount included) and 3 per bell. Plus mono-below (2) and
         // the target (3). Plus the host's bypass. Plus the match curve: amount, 2 shelves,
         // 28 bells, 8 side.
         assert_eq!(
             registered.len(),
-            9 + 7 + 4 * 8 + 10 + 3 * 3 + 2 + 3 + 1 + (1 + 2 + 28 + 8)
+            10 + 7 + 4 * 8 + 10 + 3 * 3 + 2 + 3 + 1 + (1 + 2 + 28 + 8)
         );
         assert!(params
             .serialize_fields()

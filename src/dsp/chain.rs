@@ -1,13 +1,13 @@
 //! The mastering chain: one ordered list of stages, the same in the plugin and the renderer.
 //!
 //! input trim → tonal EQ (and the reference-match curve) → multiband compressor → stereo stage → drive (+ learned gain) →
-//! true-peak limiter → output gain (DESIGN.md, "Signal path").
+//! transient clipper → true-peak limiter → output gain (DESIGN.md, "Signal path").
 
 use super::bypass::MatchedBypass;
 use super::eq::match_curve::MatchEq;
 use super::eq::TonalEq;
 use super::learn::{Aim, Learner};
-use super::limiter::TruePeakLimiter;
+use super::limiter_stage::LimiterStage;
 use super::loudness::LoudnessMeter;
 use super::meters::{peak_db, Meters};
 use super::multiband::Multiband;
@@ -37,7 +37,8 @@ pub struct Chain {
     multiband: Multiband,
     stereo: StereoStage,
     drive: SmoothedGain,
-    limiter: TruePeakLimiter,
+    /// The style's transient clipper and the true-peak limiter.
+    limiter: LimiterStage,
     /// Sets the drive while Learn is on (see `learn.rs`).
     learner: Learner,
     output: SmoothedGain,
@@ -67,7 +68,7 @@ impl Chain {
             multiband: Multiband::new(48_000.0, MAX_CHANNELS),
             stereo: StereoStage::default(),
             drive: SmoothedGain::default(),
-            limiter: TruePeakLimiter::new(48_000.0, MAX_CHANNELS),
+            limiter: LimiterStage::new(48_000.0, MAX_CHANNELS),
             learner: Learner::new(48_000.0, MAX_CHANNELS, 0),
             output: SmoothedGain::default(),
             bypass: MatchedBypass::new(48_000.0, MAX_CHANNELS, 0, CHUNK_FRAMES),
@@ -91,7 +92,7 @@ impl Chain {
         self.multiband = Multiband::new(sample_rate, MAX_CHANNELS);
         self.stereo.prepare(sample_rate);
         self.drive.prepare(sample_rate);
-        self.limiter = TruePeakLimiter::new(sample_rate, MAX_CHANNELS);
+        self.limiter = LimiterStage::new(sample_rate, MAX_CHANNELS);
         self.learner = Learner::new(sample_rate, MAX_CHANNELS, self.limiter.latency_samples());
         self.output.prepare(sample_rate);
         self.bypass = MatchedBypass::new(

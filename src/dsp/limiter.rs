@@ -37,13 +37,16 @@ pub const GUARD_SAMPLES: usize = 4;
 /// the ceiling and a 16x check stays within 0.1 dB of it (`tests/limiter_ceiling.rs`).
 pub const CEILING_MARGIN_DB: f32 = 0.1;
 
-/// How far back the automatic release looks to judge whether limiting is sustained.
-pub const SUSTAIN_WINDOW_MS: f32 = 400.0;
+/// Limiting that starts again within this long after it stopped, at the same depth, is a
+/// steady tone being held down (see [`Steadiness`]). 25 ms is the half period of 20 Hz: a
+/// sine's peaks, of either polarity, come at least this often.
+pub const STEADY_GAP_MS: f32 = 25.0;
 
-/// The automatic release coefficient is recomputed every this many frames (0.33 ms at 48 kHz):
-/// it follows a 400 ms average, so nothing faster is needed, and computing it every frame put
-/// a division and four multiplies in the path from one frame's envelope to the next.
-const RELEASE_UPDATE_FRAMES: u32 = 16;
+/// Two stretches of limiting are "at the same depth" when their deepest gain reductions (as
+/// linear amounts, 1 − gain) agree within this fraction: a sine held down by 1 dB repeats its
+/// depth to the rounding of the detector, while the peaks of music, even of one sustained
+/// bass note, differ by more (its attack, its decay, the other instruments on top).
+pub const STEADY_DEPTH_TOLERANCE: f32 = 0.01;
 
 /// Sliding-window minimum over the last `window` values, by van Herk / Gil-Werman: the
 /// stream is cut into blocks of `window` values, and the minimum over a window is the minimum
@@ -166,6 +169,86 @@ impl MovingAverage {
     }
 }
 
+/// Program-dependent release: tells a steady tone being held down from music.
+///
+/// A limiter that releases between the peaks of a low note modulates its gain at the note's
+/// frequency, which is distortion (a 50 Hz sine held 1 dB down with a 40 ms release measured
+/// -46 dB THD+N). Releasing slowly everywhere avoids that but holds the gain down after every
+/// drum hit: with the 1.5 s slow release Lathe had before, the song went down instead of
+/// getting louder, and a -9 LUFS target on dense music was out of reach. So the release is
+/// fast except while limiting is *steady*: stretches of limiting (the held gain under 1) that
+/// come back within [`STEADY_GAP_MS`] of each other at the same depth
+/// ([`STEADY_DEPTH_TOLERANCE`]), which is what a sustained tone through a limiter looks like;
+/// the slow release then lasts until [`STEADY_GAP_MS`] after the last such stretch. This is
+/// the dual time-constant release of broadcast limiters with its switch made explicit, and
+/// the slow path is bounded ([`AUTO_RELEASE_SLOW_MS`]) so it cannot saturate.
+#[derive(Debug, Clone)]
+struct Steadiness {
+    /// Steps since reset.
+    step: u64,
+    gap: u64,
+    limiting: bool,
+    /// Where the current stretch of limiting started, and the gap before it.
+    started: u64,
+    gap_before: u64,
+    /// The deepest held gain of the current and the previous stretch.
+    deepest: f32,
+    previous_deepest: f32,
+    steady_until: u64,
+}
+
+impl Steadiness {
+    fn new(gap: u64) -> Self {
+        let mut s = Self {
+            step: 0,
+            gap: gap.max(1),
+            limiting: false,
+            started: 0,
+            gap_before: u64::MAX,
+            deepest: 1.0,
+            previous_deepest: 1.0,
+            steady_until: 0,
+        };
+        s.reset();
+        s
+    }
+
+    fn reset(&mut self) {
+        self.step = 0;
+        self.limiting = false;
+        self.started = 0;
+        self.gap_before = u64::MAX;
+        self.deepest = 1.0;
+        self.previous_deepest = 1.0;
+        self.steady_until = 0;
+    }
+
+    /// Takes the held gain of one step; true while the release should be slow.
+    #[inline]
+    fn step(&mut self, held: f32) -> bool {
+        self.step += 1;
+        let limiting = held < 1.0;
+        if limiting {
+            if !self.limiting {
+                self.gap_before = self.step - self.started;
+                self.started = self.step;
+                self.deepest = held;
+            }
+            self.deepest = self.deepest.min(held);
+        } else if self.limiting {
+            // A stretch ended: steady if it came soon after the last one, as deep.
+            let (a, b) = (1.0 - self.deepest, 1.0 - self.previous_deepest);
+            let same_depth = (a - b).abs() <= STEADY_DEPTH_TOLERANCE * a.max(b);
+            if self.gap_before <= self.gap && same_depth {
+                self.steady_until = self.step + self.gap;
+            }
+            self.previous_deepest = self.deepest;
+        }
+        self.limiting = limiting;
+        self.step < self.steady_until
+    }
+}
+
 /// The limiter's latency at `sample_rate`. It is the delay of the longest look-ahead, whatever
 /// the look-ahead is set to: a latency that moved with a knob would make the host re-align
 /// every track while the engineer turns it (and CLAP only allows a latency change while the
@@ -211,16 +294,11 @@ pub struct TruePeakLimiter {
     latency: usize,
     lookahead: usize,
     release_coeff: f32,
-    /// The release coefficient under sustained limiting (auto release), and a slow average of
-    /// the envelope that tells sustained limiting from isolated peaks.
+    /// The release coefficient while a steady tone is held down (auto release).
     slow_release_coeff: f32,
-    sustain_coeff: f32,
-    sustained_envelope: f32,
     auto_release: bool,
     release_ms: f32,
-    /// The automatic release coefficient in use, and frames until it is recomputed.
-    auto_release_now: f32,
-    until_release_update: u32,
+    steadiness: Steadiness,
     envelope: f32,
     /// The gain applied to the last output frame.
     gain: f32,
@@ -251,12 +329,9 @@ impl TruePeakLimiter {
             lookahead: 0,
             release_coeff: 0.0,
             slow_release_coeff: 0.0,
-            sustain_coeff: (-1.0 / (SUSTAIN_WINDOW_MS * 0.001 * sample_rate)).exp(),
-            sustained_envelope: 1.0,
             auto_release: true,
             release_ms: f32::NAN,
-            auto_release_now: 0.0,
-            until_release_update: 0,
+            steadiness: Steadiness::new(ms_to_samples(STEADY_GAP_MS, sample_rate) as u64),
             envelope: 1.0,
             gain: 1.0,
             threshold: 1.0,
@@ -304,8 +379,7 @@ impl TruePeakLimiter {
         self.smooth.configure(self.lookahead);
         self.smooth.fill(self.gain);
         self.envelope = self.gain;
-        self.sustained_envelope = self.gain;
-        self.until_release_update = 0;
+        self.steadiness.reset();
     }
 
     /// How many frames the detector runs behind the newest input.
@@ -357,13 +431,9 @@ impl TruePeakLimiter {
             1.0
         };
         let held = self.hold.push(required);
-        if self.until_release_update == 0 {
-            self.auto_release_now = self.auto_release_coeff();
-            self.until_release_update = RELEASE_UPDATE_FRAMES;
-        }
-        self.until_release_update -= 1;
-        let release = if self.auto_release {
-            self.auto_release_now
+        let steady = self.steadiness.step(held);
+        let release = if self.auto_release && steady {
+            self.slow_release_coeff
         } else {
             self.release_coeff
         };
@@ -379,35 +449,7 @@ impl TruePeakLimiter {
                 arrive(self.envelope, held - step, held)
             }
         };
-        self.sustained_envelope = arrive(
-            self.sustained_envelope,
-            self.envelope + (self.sustained_envelope - self.envelope) * self.sustain_coeff,
-            self.envelope,
-        );
         self.smooth.push(self.envelope)
-    }
-
-    /// Program-dependent release. How much of the current gain reduction has been there on
-    /// average over the last [`SUSTAIN_WINDOW_MS`] tells a sustained passage (a held bass note,
-    /// a dense chorus: the reduction is steady, and releasing between its peaks would modulate
-    /// the gain at the note's frequency, which is distortion) from an isolated peak (a snare
-    /// hit: release fast so the limiting is not heard as a dip). The coefficient slides from
-    /// the set release to [`AUTO_RELEASE_SLOW_MS`] with that ratio, the idea of the dual
-    /// time-constant release in broadcast limiters, here without a log per sample.
-    #[inline]
-    fn auto_release_coeff(&self) -> f32 {
-        let reduction = 1.0 - self.envelope;
-        let sustained = if reduction > 1e-6 {
-            ((1.0 - self.sustained_envelope) / reduction).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        // Only near-steady reduction earns the slow release: music whose peaks come and go
-        // (sustain ratio ~0.3–0.7) should keep most of the set release's speed and loudness.
-        let s2 = sustained * sustained;
-        let s4 = s2 * s2;
-        let s8 = s4 * s4;
-        self.release_coeff + (self.slow_release_coeff - self.release_coeff) * (s8 * s8)
     }
 
     pub fn latency_samples(&self) -> usize {

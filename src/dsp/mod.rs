@@ -3,9 +3,11 @@
 
 pub mod bypass;
 pub mod chain;
+pub mod clipper;
 pub mod eq;
 pub mod learn;
 pub mod limiter;
+pub mod limiter_stage;
 pub mod loudness;
 pub mod meters;
 pub mod multiband;
@@ -16,6 +18,7 @@ pub mod smoothed_gain;
 pub mod stereo;
 pub mod true_peak;
 pub mod units;
+pub mod windowed_sinc;
 
 pub use chain::Chain;
 pub use meters::Meters;

@@ -20,6 +20,7 @@
 //! cheap bound proves cannot exceed a caller's level are skipped (see `bound_gain`).
 
 use super::sanitize::flush;
+use super::windowed_sinc::{hann, kaiser, sinc};
 
 mod lanes;
 mod meter;
@@ -68,45 +69,6 @@ fn meter_factor(sample_rate: f32) -> usize {
         2
     } else {
         1
-    }
-}
-
-fn kaiser(beta: f64) -> impl Fn(f64) -> f64 {
-    let i0_beta = bessel_i0(beta);
-    move |r: f64| {
-        if r.abs() >= 1.0 {
-            0.0
-        } else {
-            bessel_i0(beta * (1.0 - r * r).sqrt()) / i0_beta
-        }
-    }
-}
-
-fn hann(r: f64) -> f64 {
-    0.5 * (1.0 + (std::f64::consts::PI * r).cos())
-}
-
-/// Zeroth-order modified Bessel function of the first kind, by its power series
-/// (Abramowitz & Stegun 9.6.12); converges fast for the β used in Kaiser windows.
-fn bessel_i0(x: f64) -> f64 {
-    let mut sum = 1.0;
-    let mut term = 1.0;
-    let half = x / 2.0;
-    for k in 1..64 {
-        term *= (half / k as f64) * (half / k as f64);
-        sum += term;
-        if term < sum * 1e-17 {
-            break;
-        }
-    }
-    sum
-}
-
-fn sinc(x: f64) -> f64 {
-    if x == 0.0 {
-        1.0
-    } else {
-        (std::f64::consts::PI * x).sin() / (std::f64::consts::PI * x)
     }
 }
 
@@ -399,6 +361,7 @@ pub fn max_abs(x: &[f32]) -> f32 {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::dsp::windowed_sinc::bessel_i0;
 
     /// Runs a sine through the meter and returns the largest detected peak / amplitude.
     fn detected_over_true(freq: f32, rate: f32, phase: f32) -> f32 {

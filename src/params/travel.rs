@@ -100,6 +100,7 @@ pub fn apply_settings(
     setter.set(&st.mono_below_hz, s.stereo.mono_below_hz);
 
     let lim = &params.limiter;
+    setter.set(&lim.style, s.limiter.style);
     setter.set(&lim.drive_db, s.limiter.drive_db);
     setter.set(&lim.ceiling_dbtp, s.limiter.ceiling_dbtp);
     setter.set(&lim.lookahead_ms, s.limiter.lookahead_ms);

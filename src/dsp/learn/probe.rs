@@ -11,7 +11,7 @@
 use ebur128::{EbuR128, Mode};
 
 use crate::dsp::chain::CHUNK_FRAMES;
-use crate::dsp::limiter::TruePeakLimiter;
+use crate::dsp::limiter_stage::LimiterStage;
 use crate::dsp::settings::LimiterSettings;
 
 /// How far below and above the applied drive the shadow limiters run, dB. Wide enough that
@@ -62,9 +62,10 @@ impl UnitMeter {
     }
 }
 
-/// A copy of the limiter running the program at the applied drive times `factor`.
+/// A copy of the limiter stage (clipper and limiter) running the program at the applied
+/// drive times `factor`.
 pub struct Shadow {
-    limiter: TruePeakLimiter,
+    limiter: LimiterStage,
     /// The chunk's limiter input, then (after [`Shadow::run`]) its output.
     pub audio: [Vec<f32>; 2],
     /// Linear gain over the applied drive, and its inverse.
@@ -77,7 +78,7 @@ impl Shadow {
     pub fn new(sample_rate: f32, channels: usize, offset_db: f32) -> Self {
         let factor = crate::dsp::units::db_to_gain(offset_db);
         Self {
-            limiter: TruePeakLimiter::new(sample_rate, channels),
+            limiter: LimiterStage::new(sample_rate, channels),
             audio: [vec![0.0; CHUNK_FRAMES], vec![0.0; CHUNK_FRAMES]],
             factor,
             inv_factor: 1.0 / factor,
