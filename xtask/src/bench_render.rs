@@ -5,17 +5,18 @@
 //! 3.5 minutes, 24-bit), so the figure can be reproduced on a fresh clone. Lathe renders the
 //! default deliverable set (four WAVs and the MP3) with exact loudness; ffmpeg produces one
 //! 48 kHz WAV with `loudnorm` in its two-pass (measure, then apply) form, the usual way to hit
-//! a target with it. ffmpeg runs with `-filter_threads 1`: on a 2-core machine its default
-//! filter threading is several times slower (../shared/NOTES.md).
+//! a target with it (`peers.rs`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use lathe::dsp::ChainSettings;
 use lathe::render::encode::{wav::write_wav, PcmOptions};
 use lathe::render::{self, decode::decode_file, metadata::Metadata, RenderJob};
+
+use crate::peers;
 
 /// Length of the benchmark mix.
 const MIX_SECONDS: f64 = 210.0;
@@ -39,70 +40,6 @@ fn build_mix(dir: &Path) -> Result<PathBuf> {
         &Metadata::default(),
     )?;
     Ok(mix)
-}
-
-fn ffmpeg(args: &[&str]) -> Result<String> {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-filter_threads", "1"])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .context("cannot run ffmpeg (install it: apt-get install ffmpeg)")?;
-    let log = String::from_utf8_lossy(&out.stderr).into_owned();
-    if !out.status.success() {
-        bail!("ffmpeg failed: {log}");
-    }
-    Ok(log)
-}
-
-/// A value from loudnorm's JSON summary, e.g. `"input_i" : "-17.80"`.
-fn json_field(log: &str, key: &str) -> Result<String> {
-    let at = log
-        .find(&format!("\"{key}\""))
-        .with_context(|| format!("loudnorm printed no {key}"))?;
-    let rest = &log[at + key.len() + 2..];
-    let value = rest
-        .split('"')
-        .nth(1)
-        .with_context(|| format!("loudnorm's {key} has no value"))?;
-    Ok(value.to_string())
-}
-
-fn ffmpeg_two_pass(mix: &Path, out: &Path) -> Result<()> {
-    let mix = mix.to_str().context("path is not UTF-8")?;
-    let first = ffmpeg(&[
-        "-i",
-        mix,
-        "-af",
-        "loudnorm=I=-14:TP=-1:LRA=11:print_format=json",
-        "-f",
-        "null",
-        "-",
-    ])?;
-    let field = |k| json_field(&first, k);
-    let filter = format!(
-        "loudnorm=I=-14:TP=-1:LRA=11:measured_I={}:measured_TP={}:measured_LRA={}:\
-         measured_thresh={}:offset={}:linear=true",
-        field("input_i")?,
-        field("input_tp")?,
-        field("input_lra")?,
-        field("input_thresh")?,
-        field("target_offset")?,
-    );
-    ffmpeg(&[
-        "-y",
-        "-i",
-        mix,
-        "-af",
-        &filter,
-        "-ar",
-        "48000",
-        "-c:a",
-        "pcm_s24le",
-        out.to_str().context("path is not UTF-8")?,
-    ])?;
-    Ok(())
 }
 
 fn run() -> Result<()> {
@@ -157,7 +94,13 @@ fn run() -> Result<()> {
     }
 
     let started = Instant::now();
-    ffmpeg_two_pass(&mix, &dir.join("ffmpeg_loudnorm.wav"))?;
+    peers::loudnorm_two_pass(
+        &mix,
+        &dir.join("ffmpeg_loudnorm.wav"),
+        -14.0,
+        11.0,
+        "pcm_s24le",
+    )?;
     let ffmpeg_s = started.elapsed().as_secs_f64();
     println!("ffmpeg: {ffmpeg_s:6.2} s  (two-pass loudnorm, one 48 kHz WAV)");
     println!(

@@ -3,13 +3,17 @@
 //! - `cargo xtask bundle lathe --release`: builds Lathe.clap and Lathe.vst3 (nice-plug-xtask).
 //! - `cargo xtask render <mix> …`: masters a mix offline through the same chain.
 //! - `cargo xtask bench-render`: times a full render against ffmpeg's two-pass loudnorm.
+//! - `cargo xtask bench-quality`: what mastering costs the music (pumping, fast residual),
+//!   Lathe beside ffmpeg's loudnorm and alimiter, on the shared mixes.
 //! - `cargo xtask ddp-info <dir>`: reads a DDP image back: tracks, times, ISRCs, checksums.
 //! - `cargo xtask test`: builds the bundles (the CLAP host tests load them), then runs every
 //!   test of the workspace in the `ci` profile (release without LTO), with the standalone build of the plugin that the
 //!   editor screenshot test runs under Xvfb.
 
+mod bench_quality;
 mod bench_render;
 mod ddp_info;
+mod peers;
 mod render_cli;
 
 use std::process::{Command, ExitCode};
@@ -52,6 +56,7 @@ fn main() -> std::process::ExitCode {
         Some("render") => render_cli::run(args.collect()),
         Some("test") => test(args.collect()),
         Some("bench-render") => bench_render::main(),
+        Some("bench-quality") => bench_quality::main(args.collect()),
         Some("ddp-info") => ddp_info::run(args.collect()),
         _ => match nice_plug_xtask::main() {
             Ok(()) => std::process::ExitCode::SUCCESS,
