@@ -11,7 +11,7 @@ use super::eq_panel::{INPUT_COLOR, OUTPUT_COLOR};
 use super::spectrum::{self, hz_to_x, x_to_hz};
 use nice_plug_egui::widgets::ParamSlider;
 
-use super::widgets::{reduction_bar, slider, toggle};
+use super::widgets::{enum_picker, reduction_bar, slider, toggle};
 use super::LatheEditor;
 use crate::params::BandParams;
 
@@ -153,6 +153,7 @@ pub fn multiband_controls(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSette
 /// The limiter's controls (all of them: there are few) and its gain-reduction history.
 pub fn limiter_panel(editor: &LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
     let lim = &editor.params.limiter;
+    enum_picker(ui, "limiter_style", "Style", &lim.style, setter);
     slider(ui, "Drive", &lim.drive_db, setter);
     slider(ui, "Ceiling", &lim.ceiling_dbtp, setter);
     slider(ui, "Look-ahead", &lim.lookahead_ms, setter);

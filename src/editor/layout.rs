@@ -17,7 +17,7 @@ use super::loudness_panel::{loudness_meters, platform_preview, target_controls};
 use super::reference_panel::reference_bar;
 use super::stereo_panel::{correlation_meter, stereo_controls};
 use super::travel_panel::travel_row;
-use super::widgets::{panel, slider, toggle, wide_panel};
+use super::widgets::{enum_picker, panel, slider, toggle, wide_panel};
 use super::{LatheEditor, View};
 
 /// Frames of limiter gain-reduction history kept (about 5 s at the 64 Hz repaint poll).
@@ -136,6 +136,13 @@ fn easy_view(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
                     .on_hover_text("Multiband compression on/off");
             });
             slider(ui, "Stereo width", &p.stereo.width_pct, setter);
+            enum_picker(
+                ui,
+                "easy_limiter_style",
+                "Limiter style",
+                &p.limiter.style,
+                setter,
+            );
             slider(ui, "Limiter drive", &p.limiter.drive_db, setter);
             band_meters(editor, ui, setter);
             correlation_meter(editor, ui);
