@@ -4,13 +4,21 @@
 mod common;
 
 use common::*;
+use lathe::dsp::settings::LimiterStyle;
 use lathe::dsp::{Chain, ChainSettings, Meters};
 
 #[test]
 fn random_block_splits_give_bit_identical_output() {
-    for rate in [44_100.0, 96_000.0] {
+    for (rate, style) in [
+        (44_100.0, LimiterStyle::Loud),
+        (96_000.0, LimiterStyle::Loud),
+        (48_000.0, LimiterStyle::Balanced),
+        (48_000.0, LimiterStyle::Transparent),
+        (192_000.0, LimiterStyle::Balanced),
+    ] {
         let input = music_like(60_000, rate, 0.9, 7);
-        let settings = busy_settings();
+        let mut settings = busy_settings();
+        settings.limiter.style = style;
         let whole = run_chain(&input, rate, &settings);
         let mut rng = Rng::new(42);
         for _ in 0..4 {
@@ -23,7 +31,7 @@ fn random_block_splits_give_bit_identical_output() {
                 })
                 .collect();
             let split = run_chain_blocks(&input, rate, &settings, &blocks);
-            assert_eq!(split, whole, "{rate} Hz, blocks {blocks:?}");
+            assert_eq!(split, whole, "{rate} Hz, {style:?}, blocks {blocks:?}");
         }
     }
 }
@@ -31,9 +39,14 @@ fn random_block_splits_give_bit_identical_output() {
 #[test]
 fn an_impulse_appears_exactly_at_the_reported_latency() {
     for rate in SAMPLE_RATES {
-        for lookahead_ms in [0.5, 2.0, 10.0] {
+        for (lookahead_ms, style) in [
+            (0.5, LimiterStyle::Balanced),
+            (2.0, LimiterStyle::Transparent),
+            (10.0, LimiterStyle::Loud),
+        ] {
             let mut settings = ChainSettings::default();
             settings.limiter.lookahead_ms = lookahead_ms;
+            settings.limiter.style = style;
             let mut chain = Chain::new();
             chain.prepare(rate, 1024);
             let latency = chain.latency_samples();
@@ -292,4 +305,23 @@ fn tiny_decaying_tails_never_leave_as_subnormal_numbers() {
             }
         }
     }
+}
+
+/// The contract tests above cover the transient clipper at work: on their signal the Loud
+/// style's output differs from the limiter alone.
+#[test]
+fn the_contract_signal_makes_the_clipper_work() {
+    let rate = 48_000.0;
+    let input = music_like(60_000, rate, 0.9, 7);
+    let mut settings = busy_settings();
+    settings.limiter.style = LimiterStyle::Transparent;
+    let alone = run_chain(&input, rate, &settings);
+    settings.limiter.style = LimiterStyle::Loud;
+    let clipped = run_chain(&input, rate, &settings);
+    let differ = alone[0]
+        .iter()
+        .zip(&clipped[0])
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(differ > 1000, "{differ} samples differ");
 }

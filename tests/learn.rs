@@ -334,3 +334,32 @@ fn the_meters_say_what_each_platform_will_do() {
         }
     }
 }
+
+/// Learn turns down before the limiter: a hot mix (the Potassium mix peaks at -0.2 dBTP at
+/// -15 LUFS) learned onto EBU R128's -23 LUFS gets a negative learned gain, and the master it
+/// gives is the mix times that gain, the limiter idle: a fast residual against the
+/// gain-matched mix (quality_eval.py's) far under -100 dB. The plugin runs this chain.
+#[test]
+fn learn_turns_a_hot_mix_down_before_the_limiter() {
+    let (excerpt, rate) = decode("potassium_mix.flac");
+    let program = song(&excerpt, &[(1.0, 6)]);
+    let case = Case {
+        file: "potassium_mix.flac",
+        sections: &[(1.0, 6)],
+        preset: Platform::EbuR128,
+        loud: false,
+    };
+    let (errors, gains) = learn_twice(&case);
+    println!("learned {gains:?} dB, errors {errors:?} LU");
+    assert!(gains[1] < -6.0, "{gains:?}");
+    assert!(errors[1].abs() <= 0.2, "{errors:?}");
+    let mut settings = ChainSettings::default();
+    settings.target.preset = Platform::EbuR128;
+    settings.target.learned_gain_db = gains[1];
+    let master = lathe::render::master::master(&program, rate, &settings, |_| {});
+    let x: Vec<&[f32]> = program.iter().map(|c| &c[..]).collect();
+    let y: Vec<&[f32]> = master.iter().map(|c| &c[..]).collect();
+    let residual = lathe::render::quality::fast_residual_db(&x, &y, rate);
+    println!("fast residual {residual:.1} dB");
+    assert!(residual < -100.0, "{residual}");
+}

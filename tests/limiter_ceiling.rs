@@ -14,7 +14,7 @@ mod common;
 mod tech3341;
 
 use common::{ebur128_true_peak_dbtp, music_like, Rng};
-use lathe::dsp::settings::LimiterSettings;
+use lathe::dsp::settings::{LimiterSettings, LimiterStyle};
 use lathe::dsp::{Chain, ChainSettings, Meters};
 use proptest::prelude::*;
 use tech3341::{bessel_i0, tp_burst, tp_sine, SINE_TP_CASES};
@@ -348,8 +348,8 @@ fn random_signal(seed: u64, frames: usize, rate: f32) -> Vec<Vec<f32>> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
-    /// Random signals through random limiter settings (every control over its whole range)
-    /// at a random rate and block size.
+    /// Random signals through random limiter settings (every control over its whole range,
+    /// every style) at a random rate and block size.
     #[test]
     fn random_signals_and_settings_hold_the_ceiling(
         seed in 1u64..u64::MAX,
@@ -359,9 +359,11 @@ proptest! {
         lookahead_ms in 0.5f32..10.0,
         release_ms in 1.0f32..1000.0,
         auto_release in any::<bool>(),
+        style in prop::sample::select(LimiterStyle::ALL.to_vec()),
         block in 1usize..2048,
     ) {
         let settings = LimiterSettings {
+            style,
             drive_db,
             ceiling_dbtp,
             lookahead_ms,

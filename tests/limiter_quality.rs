@@ -3,6 +3,8 @@
 //! sinusoid at the test frequency (least squares), relative to the whole output.
 
 mod common;
+#[path = "common/spectrum.rs"]
+mod spectrum;
 
 use common::run_chain;
 use lathe::dsp::ChainSettings;
@@ -111,4 +113,58 @@ fn a_limited_1_khz_sine_stays_clean_with_automatic_release() {
         "the limiter is working: {peak:.2}"
     );
     assert!(thd <= -90.0, "1 kHz THD+N {thd:.1} dB");
+}
+
+/// SMPTE intermodulation (SMPTE RP 120; the same two tones as DIN 45403): 60 Hz and 7 kHz at
+/// 4:1, the sum peaking at -6 dBFS, driven 6 dB into the limiter with default settings. The
+/// distortion is what the low tone's modulation puts around the high one: the energy of the
+/// sidebands at 7 kHz ± n·60 Hz (n = 1..10) relative to the 7 kHz tone, from one windowed
+/// spectrum of the last 4 s (0.25 Hz bins; the Blackman-Harris main lobe is ±7 bins, well
+/// inside the 240 bins between sidebands). Returns it in dB, and the output's peak.
+fn smpte_imd_db() -> (f64, f64) {
+    let rate = 48_000.0f64;
+    let frames = rate as usize * 10;
+    let amp = 10f64.powf(-6.0 / 20.0) / 1.25;
+    let tau = 2.0 * std::f64::consts::PI;
+    let x: Vec<f32> = (0..frames)
+        .map(|n| {
+            let t = n as f64 / rate;
+            (amp * (tau * 60.0 * t).sin() + 0.25 * amp * (tau * 7000.0 * t).sin()) as f32
+        })
+        .collect();
+    let mut s = ChainSettings::default();
+    s.limiter.drive_db = 6.0;
+    let out = run_chain(&[x.clone(), x], rate as f32, &s);
+    let tail = &out[0][frames - 4 * rate as usize..];
+    let peak = tail.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+    let spectrum = spectrum::amplitude_spectrum(tail);
+    let bin_hz = rate / tail.len() as f64;
+    let power_near = |hz: f64| -> f64 {
+        let centre = (hz / bin_hz).round() as usize;
+        let reach = spectrum::MAIN_LOBE_BINS + 2;
+        spectrum[centre - reach..=centre + reach]
+            .iter()
+            .map(|a| a * a)
+            .sum()
+    };
+    let carrier = power_near(7000.0);
+    let sidebands: f64 = (1..=10)
+        .flat_map(|k| [7000.0 - 60.0 * k as f64, 7000.0 + 60.0 * k as f64])
+        .map(power_near)
+        .sum();
+    (
+        10.0 * (sidebands / carrier).log10(),
+        20.0 * (peak as f64).log10(),
+    )
+}
+
+#[test]
+fn smpte_intermodulation_stays_low_with_default_settings() {
+    let (imd, peak) = smpte_imd_db();
+    println!("SMPTE IMD (60 Hz + 7 kHz, 4:1): {imd:.1} dB, peak {peak:.2} dBFS");
+    assert!(
+        peak < -1.0 && peak > -1.5,
+        "the limiter is working: {peak:.2}"
+    );
+    assert!(imd <= -60.0, "SMPTE IMD {imd:.1} dB");
 }

@@ -33,10 +33,11 @@ fn data(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// A master as an engineer might leave it: every stage working, and the fixed release.
+/// A master as an engineer might leave it: every stage working, the fixed release, and the
+/// Loud style (the last of three: 1.0 on the wire), so the transient clipper travels too.
 fn hot_changes(plugin: &Lathe) -> Vec<(ClapId, f64)> {
     HOT.iter()
-        .chain(&[("Auto Release", 0.0)])
+        .chain(&[("Auto Release", 0.0), ("Style", 1.0)])
         .map(|&(name, value)| (plugin.param_id(name), value))
         .collect()
 }
@@ -47,6 +48,10 @@ fn a_session_exported_as_settings_renders_to_the_plugins_own_output() {
     let changes = hot_changes(&plugin);
     let exported = travel(&mut plugin, &changes, "hot");
     assert!(exported.match_eq.is_neutral());
+    assert_eq!(
+        exported.limiter.style,
+        lathe::dsp::settings::LimiterStyle::Loud
+    );
 }
 
 #[test]
