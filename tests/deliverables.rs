@@ -163,8 +163,12 @@ fn heavy_limiting_is_reported_with_the_loudness_three_db_of_limiting_gives() {
 
 #[test]
 fn an_unreachable_target_is_delivered_with_a_warning_not_a_pretence() {
+    // The limiter alone (the Transparent style, no clipper) reaches -8.1 LUFS on this
+    // excerpt with the most drive there is; the default style's clipper would get to -5.
     let out = scratch("unreachable");
-    let mut job = RenderJob::new(data("vibe-ace_excerpt.flac"), out, ChainSettings::default());
+    let mut settings = ChainSettings::default();
+    settings.limiter.style = lathe::dsp::settings::LimiterStyle::Transparent;
+    let mut job = RenderJob::new(data("vibe-ace_excerpt.flac"), out, settings);
     job.target_lufs = Some(-5.0);
     job.formats = vec![WAVS[3]];
     let report = render::render(&job, &mut |_, _| {}).unwrap();
@@ -240,7 +244,10 @@ fn cancel_at(stop_at: fn(Stage, f64) -> bool, name: &str) {
 
 #[test]
 fn a_render_stopped_at_any_stage_leaves_the_folder_as_it_was() {
-    cancel_at(|s, _| s == Stage::Master { round: 2 }, "mastering");
+    cancel_at(
+        |s, f| matches!(s, Stage::Master { round: 1 }) && f > 0.5,
+        "mastering",
+    );
     cancel_at(|s, f| s == Stage::Deliver && f == 0.0, "delivering");
     // With some deliverables written into the staging folder and others still to come.
     cancel_at(

@@ -166,5 +166,8 @@ fn smpte_intermodulation_stays_low_with_default_settings() {
         peak < -1.0 && peak > -1.5,
         "the limiter is working: {peak:.2}"
     );
-    assert!(imd <= -60.0, "SMPTE IMD {imd:.1} dB");
+    // Measured -80.0 dB. Only the limiter works here: a steady signal's peaks stay under the
+    // default style's clip threshold (its RMS plus 6.5 dB). The bound leaves 6 dB for other
+    // platforms' float rounding and catches a limiter whose gain starts to ride the bass.
+    assert!(imd <= -74.0, "SMPTE IMD {imd:.1} dB");
 }

@@ -34,10 +34,11 @@ fn data(name: &str) -> std::path::PathBuf {
 }
 
 /// A master as an engineer might leave it: every stage working, the fixed release, and the
-/// Loud style (the last of three: 1.0 on the wire), so the transient clipper travels too.
+/// Loud style, so the transient clipper travels too. (CLAP carries a stepped parameter as
+/// its normalised value times its step count: the last of three styles is 2.0 on the wire.)
 fn hot_changes(plugin: &Lathe) -> Vec<(ClapId, f64)> {
     HOT.iter()
-        .chain(&[("Auto Release", 0.0), ("Style", 1.0)])
+        .chain(&[("Auto Release", 0.0), ("Style", 2.0)])
         .map(|&(name, value)| (plugin.param_id(name), value))
         .collect()
 }

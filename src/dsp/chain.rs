@@ -244,6 +244,7 @@ impl Chain {
         }
 
         meters.limiter_gain_db = gain_to_db(min_gain).min(0.0);
+        meters.clipper_gain_db = self.limiter.take_clip_cut_db().min(0.0);
         meters.multiband_gain_db = band_gain_db;
         meters.output_peak_db = output_peak;
         meters.correlation = match channels {

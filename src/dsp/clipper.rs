@@ -48,8 +48,10 @@ use super::windowed_sinc::{kaiser, sinc};
 /// clipped less, 100 ms judged them against the bar and clipped sustained notes
 /// (bench-quality, -9 LUFS). The clipper looks half of it ahead, which is most of its latency.
 pub const LEVEL_WINDOW_MS: f32 = 40.0;
-/// Interpolation and decimation kernels reach this many input samples to either side.
-const HALF_TAPS: usize = 8;
+/// Interpolation and decimation kernels reach this many input samples to either side: a cut
+/// spreads this far past the samples it was made on, so after the input stops the output
+/// can carry a correction for this many samples more than the latency.
+pub const HALF_TAPS: usize = 8;
 const TAPS: usize = 2 * HALF_TAPS;
 /// Kaiser β of both kernels: about 70 dB of stopband, plenty for a path that only carries
 /// what the clip removed (itself tens of dB under the music).
@@ -62,6 +64,13 @@ const KNEE_DB: f32 = 1.0;
 /// this is a gate for speed, not for safety: without it the oversampling ran at every sample
 /// of a loud master (a bound from the whole ±8-sample window is 1.6 times the largest sample).
 const INTERSAMPLE_RISE: f32 = 1.26;
+/// A clipped difference under this (-400 dB) is left out. The kernels' smallest non-zero
+/// coefficient is above 1e-5, so every product added to the correction stays above 1e-25
+/// and every sum of them is 0 or far above the subnormal range.
+const NEGLIGIBLE_DIFFERENCE: f32 = 1e-20;
+/// A frame's mean square under this (a level of -300 dBFS) is silence to the level window;
+/// the clip threshold never goes under the ceiling's, so it cannot matter there.
+const ENERGY_FLOOR: f64 = 1e-30;
 
 /// How the clipper judges peaks (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,6 +115,9 @@ pub struct TransientClipper {
     ring: usize,
     /// Frames taken in since `reset`.
     clock: usize,
+    /// The largest ratio of a point's magnitude to its clipped magnitude since it was last
+    /// read (1: nothing clipped), for the meters.
+    deepest_cut: f32,
 }
 
 impl TransientClipper {
@@ -157,6 +169,7 @@ impl TransientClipper {
             correction: vec![vec![0.0; ring]; channels],
             ring,
             clock: 0,
+            deepest_cut: 1.0,
         };
         clipper.reset();
         clipper
@@ -175,6 +188,13 @@ impl TransientClipper {
         self.energy_sum = 0.0;
         // Start a full ring in, so every index below stays positive.
         self.clock = self.ring;
+        self.deepest_cut = 1.0;
+    }
+
+    /// The deepest cut since the last call, dB (0 or negative), and starts again.
+    pub fn take_cut_db(&mut self) -> f32 {
+        let ratio = std::mem::replace(&mut self.deepest_cut, 1.0);
+        -20.0 * ratio.log10()
     }
 
     /// The delay from input to output, in samples; the same whether or not it clips.
@@ -213,9 +233,17 @@ impl TransientClipper {
                 magnitude = magnitude.max(x.abs());
             }
             self.magnitude[at] = magnitude;
+            // A frame's energy under ENERGY_FLOOR counts as none, and so does a running sum
+            // under it (only rounding residue can put one there, as every entry is 0 or
+            // over it): the squares of a tail decaying toward silence would otherwise sit in
+            // the state far under anything f32 can hold.
             let energy = energy / n_ch.max(1) as f64;
+            let energy = if energy < ENERGY_FLOOR { 0.0 } else { energy };
             let leaving = (n - self.level_window) & mask;
             self.energy_sum += energy - self.energy[leaving];
+            if self.energy_sum < ENERGY_FLOOR {
+                self.energy_sum = 0.0;
+            }
             self.energy[at] = energy;
             if n % self.level_window == 0 {
                 // Rebuilt once per window, so rounding never accumulates.
@@ -272,10 +300,16 @@ impl TransientClipper {
                 } else {
                     dot(window, &self.up[k - 1])
                 };
-                let d = bend(u, knee, limit) - u;
-                if d == 0.0 {
+                let bent = bend(u, knee, limit);
+                let d = bent - u;
+                // Just over the knee the quadratic bend takes (a - knee)², which can be far
+                // under -400 dB; spread over the kernel, such a difference would leave
+                // subnormal numbers in the correction (slow, and what the chain keeps out).
+                if d.abs() < NEGLIGIBLE_DIFFERENCE {
                     continue;
                 }
+                // |bent| >= knee > 0 wherever d is not zero.
+                self.deepest_cut = self.deepest_cut.max(u.abs() / bent.abs());
                 for (j, &w) in self.down[k].iter().enumerate() {
                     corr[(target + j) & mask] += d * w;
                 }

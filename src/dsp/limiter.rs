@@ -35,7 +35,7 @@ pub const GUARD_SAMPLES: usize = 4;
 /// hundredths of a dB to what a finer check reads; this margin covers that and the 24-bit
 /// quantisation that follows, so ebur128 (read at exactly its own points) never reads over
 /// the ceiling and a 16x check stays within 0.1 dB of it (`tests/limiter_ceiling.rs`).
-pub const CEILING_MARGIN_DB: f32 = 0.1;
+pub const CEILING_MARGIN_DB: f32 = 0.08;
 
 /// Limiting that starts again within this long after it stopped, at the same depth, is a
 /// steady tone being held down (see [`Steadiness`]). 25 ms is the half period of 20 Hz: a

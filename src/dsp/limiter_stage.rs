@@ -36,6 +36,11 @@ impl LimiterStage {
         self.limiter.oversampling()
     }
 
+    /// The transient clipper's deepest cut since the last call, dB (0 or negative).
+    pub fn take_clip_cut_db(&mut self) -> f32 {
+        self.clipper.take_cut_db()
+    }
+
     /// Applies settings that change the latency-relevant state without audio.
     pub fn configure(&mut self, settings: &LimiterSettings) {
         self.limiter.configure(settings);

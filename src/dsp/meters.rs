@@ -17,6 +17,9 @@ pub struct Meters {
     pub multiband_gain_db: [f32; 4],
     /// The limiter's deepest gain reduction in the block, dB (0 or negative).
     pub limiter_gain_db: f32,
+    /// The transient clipper's deepest cut in the block, dB (0 or negative): how far under
+    /// itself it brought the sample (or point between samples) it cut most.
+    pub clipper_gain_db: f32,
     /// Left/right correlation of the output block (1 for mono).
     pub correlation: f32,
     /// Loudness of the chain's input and output (only while metering is on).
@@ -41,6 +44,7 @@ impl Default for Meters {
             output_peak_db: f32::NEG_INFINITY,
             multiband_gain_db: [0.0; 4],
             limiter_gain_db: 0.0,
+            clipper_gain_db: 0.0,
             correlation: 1.0,
             input_loudness: LoudnessReading::default(),
             output_loudness: LoudnessReading::default(),

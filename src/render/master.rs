@@ -17,7 +17,9 @@ pub const OFFLINE_BLOCK: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct Mastered {
     pub channels: Vec<Vec<f32>>,
-    /// The limiter's deepest gain reduction over the whole pass, dB (0 or negative).
+    /// The deepest reduction of a peak over the whole pass, dB (0 or negative): the
+    /// limiter's gain reduction and the transient clipper's cut, added per block (the
+    /// loudest peaks are the ones both work on; where they are not, this is an upper bound).
     pub peak_limiting_db: f32,
 }
 
@@ -169,7 +171,7 @@ fn run_chain(
         }
         let mut block: Vec<&mut [f32]> = scratch.iter_mut().map(|s| &mut s[..len]).collect();
         chain.process(&mut block, settings, &mut meters);
-        peak_limiting_db = peak_limiting_db.min(meters.limiter_gain_db);
+        peak_limiting_db = peak_limiting_db.min(meters.limiter_gain_db + meters.clipper_gain_db);
         // The first `latency` frames out are the look-ahead's silence, not the song.
         let skip = latency.saturating_sub(start).min(len);
         if skip < len {

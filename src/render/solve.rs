@@ -260,8 +260,14 @@ pub fn solve(
 ) -> Result<Solution, RenderError> {
     let base = base.clamped();
     let (lowest, highest) = gain_range(&base);
+    // The gain that would put the mix on target if nothing limited it: the gain replaces
+    // the settings' drive, and adds to their trim, learned gain and output gain. (It started
+    // from the settings' drive before, which left the README's demo, 5 dB into the limiter,
+    // 5 dB too loud at the first pass and a round short at the end.)
+    let fixed_gains_db =
+        (base.input.trim_db + base.target.learned_gain_db + base.output.gain_db) as f64;
     let first_guess = if source_lufs.is_finite() {
-        base.limiter.drive_db as f64 + target_lufs - source_lufs
+        target_lufs - source_lufs - fixed_gains_db
     } else {
         base.limiter.drive_db as f64
     };
