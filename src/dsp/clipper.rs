@@ -219,6 +219,8 @@ impl TransientClipper {
         let n_ch = channels.len().min(self.history.len());
         let judge = shape.map(|s| Judge::new(s, threshold, self.level_window));
         let mask = self.ring - 1;
+        // Frame by frame across the channels (each frame is judged on all of them at once).
+        #[allow(clippy::needless_range_loop)]
         for i in 0..frames {
             let n = self.clock;
             let at = n & mask;
@@ -245,7 +247,7 @@ impl TransientClipper {
                 self.energy_sum = 0.0;
             }
             self.energy[at] = energy;
-            if n % self.level_window == 0 {
+            if n.is_multiple_of(self.level_window) {
                 // Rebuilt once per window, so rounding never accumulates.
                 self.energy_sum = (0..self.level_window)
                     .map(|k| self.energy[(n - k) & mask])

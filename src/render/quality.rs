@@ -399,7 +399,7 @@ mod tests {
                 0.5 * phase.sin() * edge
             })
             .collect();
-        let tp = true_peak_16x_dbtp(&[x.clone()]);
+        let tp = true_peak_16x_dbtp(std::slice::from_ref(&x));
         let sample_peak = 20.0 * (0.5f64 * std::f64::consts::FRAC_1_SQRT_2).log10();
         assert!(
             (tp - (sample_peak + 3.01)).abs() < 0.02,
