@@ -89,6 +89,7 @@ fn the_plugins_match_curve_is_the_renderers() {
         capture.sample_rate,
         &refr.channels,
         refr.sample_rate,
+        MatchEqSettings::default().smoothing_oct,
     );
     let mut theirs = MatchEqSettings::default();
     let m = reference::prepare(
@@ -124,7 +125,12 @@ fn the_plugins_match_curve_is_the_renderers() {
     }
 
     // Loaded from the file as the editor's loader does, the same curve.
-    let loaded = load_and_match(&reference_path, &capture).expect("loads");
+    let loaded = load_and_match(
+        &reference_path,
+        &capture,
+        MatchEqSettings::default().smoothing_oct,
+    )
+    .expect("loads");
     assert_eq!(loaded.mid_gains_db, ours.mid_gains_db);
     assert_eq!(loaded.name, "by-product_excerpt.flac");
 
@@ -159,11 +165,11 @@ fn a_stalled_window_skips_what_the_ring_lost_and_an_unreadable_file_is_an_error(
     assert_eq!(capture.mid.len(), capture.side.len());
 
     let full = captured(&mix.channels, mix.sample_rate, 512, 1);
-    let e = load_and_match(&data("no_such_file.flac"), &full).unwrap_err();
+    let e = load_and_match(&data("no_such_file.flac"), &full, 0.5).unwrap_err();
     assert!(!e.is_empty());
-    let e = load_and_match(&data("demo.toml"), &full).unwrap_err();
+    let e = load_and_match(&data("demo.toml"), &full, 0.5).unwrap_err();
     assert!(!e.is_empty());
     let short = InputCapture::default();
-    let e = load_and_match(&data("by-product_excerpt.flac"), &short).unwrap_err();
+    let e = load_and_match(&data("by-product_excerpt.flac"), &short, 0.5).unwrap_err();
     assert!(e.contains("play at least"), "{e}");
 }

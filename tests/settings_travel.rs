@@ -66,6 +66,7 @@ fn a_session_with_a_reference_match_curve_renders_to_the_plugins_own_output() {
         mix.sample_rate,
         &refr.channels,
         refr.sample_rate,
+        0.75,
     );
     let mut plugin = Lathe::load();
     // The parameters' display names, by id, from the library's own parameter map.

@@ -19,7 +19,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::analyse;
+use super::smoothing::smooth_db;
 use crate::dsp::eq::bands::Kind;
+use crate::dsp::eq::match_curve::MATCH_SMOOTHING_OCT;
 use crate::dsp::eq::match_fit::fit;
 use crate::dsp::eq::{EqSettings, EQ_GAIN_DB};
 
@@ -129,9 +131,11 @@ pub fn suggest(
 ) -> AssistRecord {
     let amount_pct = amount_pct.clamp(0.0, 100.0);
     let a = analyse(channels, sample_rate);
+    // Smoothed as the reference match smooths (`smoothing.rs`): the target is a balance,
+    // and a mix's notes are not a deviation from it.
+    let smoothed = smooth_db(&a.mid_db, f64::from(MATCH_SMOOTHING_OCT.default));
     // Density: band level less the band's width, which is proportional to its centre.
-    let density: Vec<(f64, f64)> = a
-        .mid_db
+    let density: Vec<(f64, f64)> = smoothed
         .iter()
         .filter(|p| p.1.is_finite())
         .map(|&(f, db)| (f, db - 10.0 * (f / 1000.0).log10()))
@@ -173,7 +177,15 @@ pub fn suggest(
         .count();
     let curve: Vec<(f64, f64)> = points.iter().map(|p| (p.freq_hz, p.wanted_db)).collect();
     let base = eq.clamped();
-    let deltas = fit(&curve, f64::from(sample_rate), 5, &|i| layout(&base, i));
+    // Each move within ±MAX_MOVE_DB, fitted so (the bounded fit), not clamped afterwards.
+    let bounds: Vec<(f64, f64)> = (0..5).map(|_| (-MAX_MOVE_DB, MAX_MOVE_DB)).collect();
+    let deltas = fit(
+        &curve,
+        f64::from(sample_rate),
+        5,
+        &|i| layout(&base, i),
+        &bounds,
+    );
     let k = amount_pct / 100.0;
     let moves = (0..5)
         .map(|i| {
