@@ -124,6 +124,43 @@ fn the_plugins_match_curve_is_the_renderers() {
         assert!((p.wanted_db - w.1).abs() < 1e-3, "{} Hz", p.freq_hz);
     }
 
+    // Another smoothing travels the same way: the plugin's mt_sm is the renderer's
+    // match_eq.smoothing_oct.
+    let wide = compute_match(
+        &capture.mid,
+        &capture.side,
+        capture.sample_rate,
+        &refr.channels,
+        refr.sample_rate,
+        1.25,
+    );
+    let mut theirs_wide = MatchEqSettings {
+        smoothing_oct: 1.25,
+        ..Default::default()
+    };
+    reference::prepare(
+        &mix.channels,
+        &refr.channels,
+        mix.sample_rate,
+        refr.sample_rate,
+        100.0,
+        &mut theirs_wide,
+    );
+    let worst_wide = wide
+        .mid_gains_db
+        .iter()
+        .zip(theirs_wide.mid_gains_db())
+        .chain(wide.side_gains_db.iter().zip(theirs_wide.side_db))
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        worst_wide <= GAIN_TOLERANCE_DB,
+        "{worst_wide} dB at 1.25 octave"
+    );
+    assert_ne!(
+        wide.mid_gains_db, ours.mid_gains_db,
+        "the smoothing changes the fit"
+    );
+
     // Loaded from the file as the editor's loader does, the same curve.
     let loaded = load_and_match(
         &reference_path,

@@ -220,6 +220,36 @@ fn the_distance_to_the_reference_falls_and_the_targets_still_hold() {
         assert_eq!(r.side_sections.len(), SIDE_BANDS);
         let html = std::fs::read_to_string(out.join(render::report::HTML_NAME)).unwrap();
         assert!(html.contains("Reference matching") && html.contains("Fitted sections"));
+        // Issue 16: report.json carries the smoothing, the neighbour step and the low-band
+        // correlations; the master's bass is no less correlated than the mix's; the html
+        // says what changed per region and folds the tables away.
+        assert_eq!(r.smoothing_oct, 0.5);
+        eprintln!(
+            "{amount} %: neighbour step {:.2} dB (100 %: {:.2} dB), correlation below 150 Hz \
+             {:?} -> {:?}",
+            r.max_neighbour_step_db,
+            r.max_neighbour_step_full_db,
+            r.low_band_correlation_mix,
+            r.low_band_correlation_master
+        );
+        assert!(r.max_neighbour_step_full_db <= 1.0);
+        let (c_mix, c_master) = (
+            r.low_band_correlation_mix.unwrap(),
+            r.low_band_correlation_master.unwrap(),
+        );
+        assert!(c_master >= c_mix, "{c_mix} -> {c_master}");
+        let sentences = reference::summary::sentences(r);
+        assert_eq!(sentences.len(), 4);
+        for (line, region) in sentences.iter().zip(["Low end", "Mids", "Top", "Width"]) {
+            assert!(line.starts_with(region), "{line}");
+            assert!(
+                html.contains(&lathe::render::report::html::escape(line)),
+                "{line}"
+            );
+            eprintln!("  {line}");
+        }
+        assert!(html.contains("<details>\n<summary>Fitted sections</summary>"));
+        assert!(html.contains("<details>\n<summary>Curve per 1/6-octave band</summary>"));
         let _ = std::fs::remove_dir_all(&out);
     }
 }

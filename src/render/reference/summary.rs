@@ -93,7 +93,7 @@ pub fn sentences(r: &ReferenceRecord) -> Vec<String> {
     if let (Some(a), Some(b)) = (r.low_band_correlation_mix, r.low_band_correlation_master) {
         width.pop();
         width.push_str(&format!(
-            "; correlation below 150 Hz {a:.2} in the mix, {b:.2} in the master."
+            "; correlation below 150 Hz {a:.3} in the mix, {b:.3} in the master."
         ));
     }
     out.push(width);
