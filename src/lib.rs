@@ -24,6 +24,8 @@ pub mod render {
     #[path = "decode.rs"]
     pub mod decode;
     pub mod reference {
+        #[path = "smoothing.rs"]
+        pub mod smoothing;
         #[path = "spectrum.rs"]
         pub mod spectrum;
         pub use spectrum::*;

@@ -312,11 +312,11 @@ mod tests {
         }
         // Trim, width, the limiter's six, output gain and A/B: ten. Plus the multiband stage: 7 global (amount included) and 8 per band.
         // Plus the EQ: 10 global (amount included) and 3 per bell. Plus mono-below (2) and
-        // the target (3). Plus the host's bypass. Plus the match curve: amount, 2 shelves,
-        // 28 bells, 8 side.
+        // the target (3). Plus the host's bypass. Plus the match curve: amount, smoothing,
+        // 2 shelves, 28 bells, 8 side.
         assert_eq!(
             registered.len(),
-            10 + 7 + 4 * 8 + 10 + 3 * 3 + 2 + 3 + 1 + (1 + 2 + 28 + 8)
+            10 + 7 + 4 * 8 + 10 + 3 * 3 + 2 + 3 + 1 + (2 + 2 + 28 + 8)
         );
         assert!(params
             .serialize_fields()
@@ -330,6 +330,7 @@ mod tests {
             "eq_bg_3",
             "eq_hsq",
             matching::ids::AMOUNT,
+            matching::ids::SMOOTHING,
             matching::ids::LOW_SHELF,
             matching::ids::HIGH_SHELF,
             "mt_b_1",

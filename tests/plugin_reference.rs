@@ -89,6 +89,7 @@ fn the_plugins_match_curve_is_the_renderers() {
         capture.sample_rate,
         &refr.channels,
         refr.sample_rate,
+        MatchEqSettings::default().smoothing_oct,
     );
     let mut theirs = MatchEqSettings::default();
     let m = reference::prepare(
@@ -123,8 +124,50 @@ fn the_plugins_match_curve_is_the_renderers() {
         assert!((p.wanted_db - w.1).abs() < 1e-3, "{} Hz", p.freq_hz);
     }
 
+    // Another smoothing travels the same way: the plugin's mt_sm is the renderer's
+    // match_eq.smoothing_oct.
+    let wide = compute_match(
+        &capture.mid,
+        &capture.side,
+        capture.sample_rate,
+        &refr.channels,
+        refr.sample_rate,
+        1.25,
+    );
+    let mut theirs_wide = MatchEqSettings {
+        smoothing_oct: 1.25,
+        ..Default::default()
+    };
+    reference::prepare(
+        &mix.channels,
+        &refr.channels,
+        mix.sample_rate,
+        refr.sample_rate,
+        100.0,
+        &mut theirs_wide,
+    );
+    let worst_wide = wide
+        .mid_gains_db
+        .iter()
+        .zip(theirs_wide.mid_gains_db())
+        .chain(wide.side_gains_db.iter().zip(theirs_wide.side_db))
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        worst_wide <= GAIN_TOLERANCE_DB,
+        "{worst_wide} dB at 1.25 octave"
+    );
+    assert_ne!(
+        wide.mid_gains_db, ours.mid_gains_db,
+        "the smoothing changes the fit"
+    );
+
     // Loaded from the file as the editor's loader does, the same curve.
-    let loaded = load_and_match(&reference_path, &capture).expect("loads");
+    let loaded = load_and_match(
+        &reference_path,
+        &capture,
+        MatchEqSettings::default().smoothing_oct,
+    )
+    .expect("loads");
     assert_eq!(loaded.mid_gains_db, ours.mid_gains_db);
     assert_eq!(loaded.name, "by-product_excerpt.flac");
 
@@ -159,11 +202,11 @@ fn a_stalled_window_skips_what_the_ring_lost_and_an_unreadable_file_is_an_error(
     assert_eq!(capture.mid.len(), capture.side.len());
 
     let full = captured(&mix.channels, mix.sample_rate, 512, 1);
-    let e = load_and_match(&data("no_such_file.flac"), &full).unwrap_err();
+    let e = load_and_match(&data("no_such_file.flac"), &full, 0.5).unwrap_err();
     assert!(!e.is_empty());
-    let e = load_and_match(&data("demo.toml"), &full).unwrap_err();
+    let e = load_and_match(&data("demo.toml"), &full, 0.5).unwrap_err();
     assert!(!e.is_empty());
     let short = InputCapture::default();
-    let e = load_and_match(&data("by-product_excerpt.flac"), &short).unwrap_err();
+    let e = load_and_match(&data("by-product_excerpt.flac"), &short, 0.5).unwrap_err();
     assert!(e.contains("play at least"), "{e}");
 }

@@ -78,9 +78,10 @@ fn the_fitted_sections_reproduce_the_wanted_curve() {
     let mid = rms_error(&wanted, |f| {
         f64::from(MatchEq::magnitude_db(&s, 48_000.0, f as f32))
     });
-    // The wanted curve is 1/6-octave detail (a 5.5 s reference has jagged bands); the
-    // sections follow it a third of an octave at a time. Measured: 1.70 dB RMS.
-    assert!(mid < 2.0, "mid fit {mid:.2} dB RMS");
+    // The wanted curve is smoothed (0.5 octave, wider in the bass) and no steeper than
+    // 0.6 dB per 1/6 octave, so the sections follow it closely. Measured: 0.12 dB RMS (it
+    // was 1.70 dB when the curve held the 5.5 s reference's notes).
+    assert!(mid < 0.3, "mid fit {mid:.2} dB RMS");
     // Averaged over third octaves (adjacent sixth-octave pairs) the fit is much closer.
     let third: Vec<f64> = wanted
         .chunks(2)
@@ -91,8 +92,8 @@ fn the_fitted_sections_reproduce_the_wanted_curve() {
         })
         .collect();
     let third_rms = (third.iter().map(|x| x * x).sum::<f64>() / third.len() as f64).sqrt();
-    // Measured: 0.99 dB RMS.
-    assert!(third_rms < 1.2, "third-octave fit {third_rms:.2} dB RMS");
+    // Measured: 0.06 dB RMS.
+    assert!(third_rms < 0.15, "third-octave fit {third_rms:.2} dB RMS");
     let side: Vec<(f64, f64)> = m
         .record
         .curve
@@ -102,7 +103,8 @@ fn the_fitted_sections_reproduce_the_wanted_curve() {
     let side_err = rms_error(&side, |f| {
         f64::from(MatchEq::side_magnitude_db(&s, 48_000.0, f as f32))
     });
-    // Octave-spaced side bells: the width is matched in broad strokes. Measured: 1.75 dB RMS.
+    // Octave-spaced side bells: the width is matched in broad strokes. Measured: 1.97 dB RMS
+    // (the bells below 300 Hz may only narrow, issue 16).
     assert!(side_err < 2.1, "side fit {side_err:.2} dB RMS");
     eprintln!("fit: mid {mid:.2}, mid third-octave {third_rms:.2}, side {side_err:.2} dB RMS");
 }
@@ -192,14 +194,16 @@ fn render_matched(name: &str, amount_pct: f32) -> (ReportDocument, PathBuf) {
 
 #[test]
 fn the_distance_to_the_reference_falls_and_the_targets_still_hold() {
-    for (amount, least_fall_pct) in [(100.0, 35.0), (70.0, 25.0)] {
+    for (amount, least_fall_pct) in [(100.0, 18.0), (70.0, 13.0)] {
         let (doc, out) = render_matched(&format!("fall{amount}"), amount);
         let r = doc.reference.as_ref().unwrap();
         let (before, after) = (r.distance_before_db.unwrap(), r.distance_after_db.unwrap());
         let fall = r.distance_fall_pct.unwrap();
         eprintln!("{amount} %: {before:.2} dB -> {after:.2} dB ({fall:.0} % less)");
-        // Measured on these excerpts: 100 % takes 41 % of the distance away, 70 % 31 %; the
-        // ±6 dB limit alone leaves 57 % at most (on the full files: 62 % of a 64 % maximum).
+        // Measured on these excerpts: 100 % takes 21 % of the distance away, 70 % 16 %.
+        // Before issue 16 it was 41 % and 31 %, by copying the 5.5 s reference's notes: the
+        // smoothing, the ±6 dB per section and the mono-safe bass give that up on purpose
+        // (the full files: tests/benches/reference_match.py).
         assert!(
             fall >= least_fall_pct,
             "{amount} %: {before:.2} -> {after:.2} dB"
@@ -216,6 +220,36 @@ fn the_distance_to_the_reference_falls_and_the_targets_still_hold() {
         assert_eq!(r.side_sections.len(), SIDE_BANDS);
         let html = std::fs::read_to_string(out.join(render::report::HTML_NAME)).unwrap();
         assert!(html.contains("Reference matching") && html.contains("Fitted sections"));
+        // Issue 16: report.json carries the smoothing, the neighbour step and the low-band
+        // correlations; the master's bass is no less correlated than the mix's; the html
+        // says what changed per region and folds the tables away.
+        assert_eq!(r.smoothing_oct, 0.5);
+        eprintln!(
+            "{amount} %: neighbour step {:.2} dB (100 %: {:.2} dB), correlation below 150 Hz \
+             {:?} -> {:?}",
+            r.max_neighbour_step_db,
+            r.max_neighbour_step_full_db,
+            r.low_band_correlation_mix,
+            r.low_band_correlation_master
+        );
+        assert!(r.max_neighbour_step_full_db <= 1.0);
+        let (c_mix, c_master) = (
+            r.low_band_correlation_mix.unwrap(),
+            r.low_band_correlation_master.unwrap(),
+        );
+        assert!(c_master >= c_mix, "{c_mix} -> {c_master}");
+        let sentences = reference::summary::sentences(r);
+        assert_eq!(sentences.len(), 4);
+        for (line, region) in sentences.iter().zip(["Low end", "Mids", "Top", "Width"]) {
+            assert!(line.starts_with(region), "{line}");
+            assert!(
+                html.contains(&lathe::render::report::html::escape(line)),
+                "{line}"
+            );
+            eprintln!("  {line}");
+        }
+        assert!(html.contains("<details>\n<summary>Fitted sections</summary>"));
+        assert!(html.contains("<details>\n<summary>Curve per 1/6-octave band</summary>"));
         let _ = std::fs::remove_dir_all(&out);
     }
 }

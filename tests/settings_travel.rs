@@ -67,6 +67,7 @@ fn a_session_with_a_reference_match_curve_renders_to_the_plugins_own_output() {
         mix.sample_rate,
         &refr.channels,
         refr.sample_rate,
+        0.75,
     );
     let mut plugin = Lathe::load();
     // The parameters' display names, by id, from the library's own parameter map.
@@ -87,6 +88,8 @@ fn a_session_with_a_reference_match_curve_renders_to_the_plugins_own_output() {
         |db: f32| f64::from((db - MATCH_GAIN_DB.min) / (MATCH_GAIN_DB.max - MATCH_GAIN_DB.min));
     let mut changes = hot_changes(&plugin);
     changes.push((plugin.param_id(&name_of("mt_amt")), 0.6));
+    // The smoothing the curve was fitted with (0.75 octave of 0..2): 0.375 on the wire.
+    changes.push((plugin.param_id(&name_of("mt_sm")), 0.375));
     let mut ids: Vec<(String, f32)> = vec![
         ("mt_ls".into(), m.mid_gains_db[0]),
         ("mt_hs".into(), m.mid_gains_db[29]),
@@ -103,6 +106,11 @@ fn a_session_with_a_reference_match_curve_renders_to_the_plugins_own_output() {
     let exported = travel(&mut plugin, &changes, "match");
     let me = exported.match_eq;
     assert!((me.amount_pct - 60.0).abs() < 0.05, "{}", me.amount_pct);
+    assert!(
+        (me.smoothing_oct - 0.75).abs() < 0.01,
+        "{}",
+        me.smoothing_oct
+    );
     // The session holds the fitted curve, to the parameters' 0.01 dB step.
     for (got, want) in me.mid_gains_db().iter().zip(&m.mid_gains_db) {
         assert!((got - want).abs() <= 0.005 + 1e-4, "{got} vs {want}");

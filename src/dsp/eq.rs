@@ -17,6 +17,7 @@
 pub mod bands;
 pub mod biquad;
 pub mod design;
+pub mod least_squares;
 pub mod match_curve;
 pub mod match_fit;
 

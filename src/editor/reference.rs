@@ -109,13 +109,15 @@ pub struct ReferenceMatch {
 }
 
 /// The match of `reference` against the captured input `mid`/`side` at `sample_rate` (the
-/// rate the plugin runs at), by the renderer's analysis and fit.
+/// rate the plugin runs at), by the renderer's analysis and fit, the spectra smoothed by
+/// `smoothing_oct` (the `mt_sm` parameter).
 pub fn compute_match(
     mid: &[f32],
     side: &[f32],
     sample_rate: u32,
     reference: &[Vec<f32>],
     reference_rate: u32,
+    smoothing_oct: f32,
 ) -> ReferenceMatch {
     // L = M + S and R = M - S: `analyse` takes channels and derives mid and side itself
     // (to within a rounding of the last bit), and measures loudness on L and R as the
@@ -130,9 +132,10 @@ pub fn compute_match(
     let input_a = analyse(&input, sample_rate);
     drop(input);
     let ref_a = analyse(reference, reference_rate);
-    let (mid_curve, side_curve) = match_curves(&input_a, &ref_a);
+    let (mid_curve, side_curve) = match_curves(&input_a, &ref_a, f64::from(smoothing_oct));
     let stereo = side.iter().any(|&s| s != 0.0);
-    let (mid_gains_db, side_gains_db) = fit_curves(&mid_curve, &side_curve, sample_rate, stereo);
+    let (mid_gains_db, side_gains_db) =
+        fit_curves(&mid_curve, &side_curve, sample_rate, stereo, &input_a);
     ReferenceMatch {
         name: String::new(),
         reference_mid_db: ref_a.mid_db,
@@ -143,8 +146,13 @@ pub fn compute_match(
     }
 }
 
-/// Decodes `path` and matches it against `capture` (runs on the loader's thread).
-pub fn load_and_match(path: &Path, capture: &InputCapture) -> Result<ReferenceMatch, String> {
+/// Decodes `path` and matches it against `capture` with `smoothing_oct` (runs on the
+/// loader's thread).
+pub fn load_and_match(
+    path: &Path,
+    capture: &InputCapture,
+    smoothing_oct: f32,
+) -> Result<ReferenceMatch, String> {
     if capture.seconds() < MIN_CAPTURE_S {
         return Err(format!(
             "play at least {MIN_CAPTURE_S:.0} s of the mix first ({:.1} s heard)",
@@ -158,6 +166,7 @@ pub fn load_and_match(path: &Path, capture: &InputCapture) -> Result<ReferenceMa
         capture.sample_rate,
         &decoded.channels,
         decoded.sample_rate,
+        smoothing_oct,
     );
     m.name = path.file_name().map_or_else(
         || path.display().to_string(),
@@ -208,8 +217,9 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// Starts loading `self.path` against a copy of `capture`. Ignored while one is running.
-    pub fn start(&mut self, capture: &InputCapture) {
+    /// Starts loading `self.path` against a copy of `capture`, fitted with `smoothing_oct`.
+    /// Ignored while one is running.
+    pub fn start(&mut self, capture: &InputCapture, smoothing_oct: f32) {
         if self.pending.is_some() {
             return;
         }
@@ -220,8 +230,9 @@ impl Loader {
             .name("lathe-reference".into())
             .spawn(move || {
                 // A panic in a decoder must not take the host down: it becomes an error.
-                let result = std::panic::catch_unwind(|| load_and_match(&path, &capture))
-                    .unwrap_or_else(|_| Err("the reference could not be analysed".into()));
+                let result =
+                    std::panic::catch_unwind(|| load_and_match(&path, &capture, smoothing_oct))
+                        .unwrap_or_else(|_| Err("the reference could not be analysed".into()));
                 let _ = tx.send(result);
             });
         match spawned {

@@ -33,7 +33,7 @@ pub fn update(editor: &mut LatheEditor, setter: &ParamSetter) {
     }
 }
 
-/// Path field, Load, Clear and the amount, in one row.
+/// Path field, Load, Clear, the amount and the smoothing, in one row.
 pub fn reference_bar(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
     ui.label("Reference");
     ui.add(
@@ -49,7 +49,8 @@ pub fn reference_bar(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter
              so far (at least {MIN_CAPTURE_S:.0} s)"
         ));
     if load.clicked() {
-        editor.reference.start(&editor.capture);
+        let smoothing_oct = editor.params.matching.smoothing_oct.value();
+        editor.reference.start(&editor.capture, smoothing_oct);
     }
     if ui
         .button("Clear")
@@ -66,6 +67,11 @@ pub fn reference_bar(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter
     }
     ui.label("Match");
     ui.add(ParamSlider::for_param(&editor.params.matching.amount_pct, setter).with_width(90.0));
+    ui.label("Smooth").on_hover_text(
+        "How far the spectra are smoothed before matching, octaves (wider in the bass): \
+         more follows the balance, less follows the notes. Applies at the next Load.",
+    );
+    ui.add(ParamSlider::for_param(&editor.params.matching.smoothing_oct, setter).with_width(70.0));
 }
 
 /// Draws the reference's spectrum, the match curve and the loader's status onto the EQ plot.

@@ -14,12 +14,13 @@ use nice_plug::prelude::*;
 use super::linear;
 use crate::dsp::eq::match_curve::{
     bell_freq_hz, side_freq_hz, MatchEqSettings, HIGH_SHELF_HZ, LOW_SHELF_HZ, MATCH_AMOUNT_PCT,
-    MATCH_BELLS, MATCH_GAIN_DB, SIDE_BANDS,
+    MATCH_BELLS, MATCH_GAIN_DB, MATCH_SMOOTHING_OCT, SIDE_BANDS,
 };
 
 /// Permanent ids (the bells and side bands add `_1`, `_2`, ... as nice-plug numbers arrays).
 pub mod ids {
     pub const AMOUNT: &str = "mt_amt";
+    pub const SMOOTHING: &str = "mt_sm";
     pub const LOW_SHELF: &str = "mt_ls";
     pub const HIGH_SHELF: &str = "mt_hs";
     /// Prefix of the mid bells' ids: `mt_b_1` (31.25 Hz) to `mt_b_28` (16 kHz).
@@ -33,6 +34,10 @@ pub struct MatchParams {
     /// How much of the fitted curve is applied, percent.
     #[id = "mt_amt"]
     pub amount_pct: FloatParam,
+    /// How far the spectra are smoothed when the next reference is fitted, octaves. Not
+    /// automatable: it shapes a fit made once from a file, and the audio never reads it.
+    #[id = "mt_sm"]
+    pub smoothing_oct: FloatParam,
     #[id = "mt_ls"]
     pub low_shelf_db: FloatParam,
     #[nested(array, group = "Match Bell")]
@@ -75,6 +80,8 @@ impl Default for MatchParams {
     fn default() -> Self {
         Self {
             amount_pct: linear("Match Amount", MATCH_AMOUNT_PCT, " %", 0.1),
+            smoothing_oct: linear("Match Smoothing", MATCH_SMOOTHING_OCT, " oct", 0.01)
+                .non_automatable(),
             low_shelf_db: gain(&format!("Match Low Shelf {}", hz_label(LOW_SHELF_HZ))),
             bells: std::array::from_fn(|i| MatchGainParam {
                 gain_db: gain(&format!("Match Bell {}", hz_label(bell_freq_hz(i)))),
@@ -92,6 +99,7 @@ impl MatchParams {
     pub fn settings(&self) -> MatchEqSettings {
         MatchEqSettings {
             amount_pct: self.amount_pct.value(),
+            smoothing_oct: self.smoothing_oct.value(),
             low_shelf_db: self.low_shelf_db.value(),
             bells_db: std::array::from_fn(|i| self.bells[i].gain_db.value()),
             high_shelf_db: self.high_shelf_db.value(),
@@ -121,7 +129,7 @@ mod tests {
             .map(|(_, ptr, _)| unsafe { ptr.name() }.to_string())
             .collect();
         let n = names.len();
-        assert_eq!(n, 1 + 2 + MATCH_BELLS + SIDE_BANDS);
+        assert_eq!(n, 2 + 2 + MATCH_BELLS + SIDE_BANDS);
         names.sort();
         names.dedup();
         assert_eq!(names.len(), n, "two match parameters share a name");

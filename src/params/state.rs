@@ -137,6 +137,7 @@ mod tests {
     fn the_match_curve_travels_in_the_state() {
         let s = settings_from_state(&state(&[
             ("mt_amt", ParamValue::F32(40.0)),
+            ("mt_sm", ParamValue::F32(1.25)),
             ("mt_ls", ParamValue::F32(1.5)),
             ("mt_b_5", ParamValue::F32(-3.25)),
             ("mt_hs", ParamValue::F32(-2.0)),
@@ -145,6 +146,7 @@ mod tests {
         .unwrap();
         let m = s.match_eq;
         assert_eq!(m.amount_pct, 40.0);
+        assert_eq!(m.smoothing_oct, 1.25);
         assert_eq!(m.low_shelf_db, 1.5);
         assert_eq!(m.bells_db[4], -3.25);
         assert_eq!(m.high_shelf_db, -2.0);

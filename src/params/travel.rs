@@ -66,6 +66,7 @@ pub fn apply_settings(
 
     let mt = &params.matching;
     setter.set(&mt.amount_pct, s.match_eq.amount_pct);
+    setter.set(&mt.smoothing_oct, s.match_eq.smoothing_oct);
     setter.set(&mt.low_shelf_db, s.match_eq.low_shelf_db);
     for (p, g) in mt.bells.iter().zip(&s.match_eq.bells_db) {
         setter.set(&p.gain_db, *g);
@@ -160,6 +161,7 @@ mod tests {
     fn a_match_curve_is_applied_and_exported() {
         let mut wanted = ChainSettings::default();
         wanted.match_eq.amount_pct = 55.0;
+        wanted.match_eq.smoothing_oct = 0.75;
         wanted.match_eq.low_shelf_db = 2.5;
         wanted.match_eq.bells_db[10] = -4.0;
         wanted.match_eq.high_shelf_db = -1.5;
@@ -169,6 +171,7 @@ mod tests {
         let got = params.settings().match_eq;
         let close = |a: f32, b: f32| (a - b).abs() < 1e-4;
         assert!(close(got.amount_pct, 55.0), "{got:?}");
+        assert!(close(got.smoothing_oct, 0.75), "{got:?}");
         assert!(close(got.low_shelf_db, 2.5) && close(got.bells_db[10], -4.0));
         assert!(close(got.high_shelf_db, -1.5) && close(got.side_db[3], 3.0));
         let back = parse_toml(&export_toml(&params)).unwrap();

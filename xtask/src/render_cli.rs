@@ -67,6 +67,10 @@ Tonal balance:
                          distance to the reference before and after. Writes
                          settings.matched.toml beside the masters.
   --match-amount <%>     How much of the match curve to apply, 0 (off) to 100. Default: 70.
+  --match-smoothing <oct>
+                         How far both spectra are smoothed before matching, octaves from
+                         500 Hz up and wider toward the bass, 0 (follow every 1/6-octave
+                         band) to 2. Default: 0.5, or match_eq.smoothing_oct from --settings.
   --assist               Without a reference: compare the mix with a typical commercial
                          spectrum slope and move the tonal EQ's bands toward it (at most
                          +-3 dB each). Writes settings.assisted.toml beside the masters.
@@ -128,6 +132,7 @@ struct Args {
     reference: Option<PathBuf>,
     target_reference: bool,
     match_amount_pct: Option<f32>,
+    match_smoothing_oct: Option<f32>,
     assist: bool,
     assist_amount_pct: Option<f32>,
 }
@@ -177,6 +182,18 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
             }
             "--match-amount" => {
                 parsed.match_amount_pct = Some(percent("--match-amount", it.next())?)
+            }
+            "--match-smoothing" => {
+                let oct: f32 = number("--match-smoothing", it.next())?;
+                let range = lathe::dsp::eq::match_curve::MATCH_SMOOTHING_OCT;
+                if !(range.min..=range.max).contains(&oct) {
+                    bail!(
+                        "--match-smoothing: {oct} is outside {} to {} octaves",
+                        range.min,
+                        range.max
+                    );
+                }
+                parsed.match_smoothing_oct = Some(oct);
             }
             "--assist" => parsed.assist = true,
             "--assist-amount" => {
@@ -242,6 +259,9 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
     }
     if parsed.match_amount_pct.is_some() && parsed.reference.is_none() {
         bail!("--match-amount needs --reference <file>");
+    }
+    if parsed.match_smoothing_oct.is_some() && parsed.reference.is_none() {
+        bail!("--match-smoothing needs --reference <file>");
     }
     if parsed.assist_amount_pct.is_some() && !parsed.assist {
         bail!("--assist-amount needs --assist");
@@ -494,6 +514,7 @@ fn render(args: Args) -> Result<()> {
             options.amount_pct = pct;
         }
         options.target_from_reference = args.target_reference;
+        options.smoothing_oct = args.match_smoothing_oct;
         job.reference = Some(options);
     }
     if args.assist {

@@ -8,12 +8,21 @@
 //! sections from pulling against each other with large opposite gains where the curve gives
 //! them little to tell apart (at the ends, and where shelves and bells overlap).
 //!
+//! Every step is solved with each section's gain held inside its own bounds
+//! (`least_squares::solve_bounded`, Lawson & Hanson's active-set method), not solved freely
+//! and clamped: clamping one of two neighbours that cancel leaves the other's excess in the
+//! curve, while the bounded solve hands it to the sections that can still move.
+//!
 //! Not real-time code: it allocates, and runs once per reference (in the renderer, or on the
 //! plugin's background thread).
 
 use super::bands::{self, Kind, Target};
 use super::design::{self, Designer};
-use super::match_curve::{mid_section, side_section, MATCH_GAIN_DB, MATCH_SECTIONS, SIDE_BANDS};
+use super::least_squares::solve_bounded;
+use super::match_curve::{mid_section, side_section, MATCH_SECTIONS, SIDE_BANDS};
+
+/// Lower and upper bound of one section's gain, dB.
+pub type Bounds = (f64, f64);
 
 /// Ridge weight per point of the curve, relative to a 1 dB residual: small enough that a
 /// curve the sections can follow is followed within a few hundredths of a dB, large enough
@@ -25,15 +34,25 @@ const ITERATIONS: usize = 6;
 const STEP_DB: f64 = 0.25;
 
 /// Gains (dB, at 100 %) of the mid sections, in signal order, that best reproduce `curve`
-/// (`(freq_hz, gain_db)` points) at `sample_rate`. Points at or above Nyquist are ignored.
-pub fn fit_mid(curve: &[(f64, f64)], sample_rate: f64) -> [f32; MATCH_SECTIONS] {
-    let g = fit(curve, sample_rate, MATCH_SECTIONS, &mid_section);
+/// (`(freq_hz, gain_db)` points) at `sample_rate`, section `i` within `bounds[i]`. Points at
+/// or above Nyquist are ignored.
+pub fn fit_mid(
+    curve: &[(f64, f64)],
+    sample_rate: f64,
+    bounds: &[Bounds; MATCH_SECTIONS],
+) -> [f32; MATCH_SECTIONS] {
+    let g = fit(curve, sample_rate, MATCH_SECTIONS, &mid_section, bounds);
     std::array::from_fn(|i| g[i] as f32)
 }
 
-/// Gains (dB, at 100 %) of the side-only sections that best reproduce `curve`.
-pub fn fit_side(curve: &[(f64, f64)], sample_rate: f64) -> [f32; SIDE_BANDS] {
-    let g = fit(curve, sample_rate, SIDE_BANDS, &side_section);
+/// Gains (dB, at 100 %) of the side-only sections that best reproduce `curve`, section `i`
+/// within `bounds[i]`.
+pub fn fit_side(
+    curve: &[(f64, f64)],
+    sample_rate: f64,
+    bounds: &[Bounds; SIDE_BANDS],
+) -> [f32; SIDE_BANDS] {
+    let g = fit(curve, sample_rate, SIDE_BANDS, &side_section, bounds);
     std::array::from_fn(|i| g[i] as f32)
 }
 
@@ -52,13 +71,15 @@ fn section_db(designer: &Designer, section: (Kind, f64, f64), gain_db: f64, w: f
 }
 
 /// Gains (dB) of `n` sections, section `i` of kind, frequency and Q `layout(i)`, that best
-/// reproduce `curve` at `sample_rate`: the fit behind [`fit_mid`] and [`fit_side`], open to
-/// other fixed sets of sections (the tonal-balance assistant fits the tonal EQ's own bands).
+/// reproduce `curve` at `sample_rate`, gain `i` within `bounds[i]`: the fit behind
+/// [`fit_mid`] and [`fit_side`], open to other fixed sets of sections (the tonal-balance
+/// assistant fits the tonal EQ's own bands).
 pub fn fit(
     curve: &[(f64, f64)],
     sample_rate: f64,
     n: usize,
     layout: &dyn Fn(usize) -> (Kind, f64, f64),
+    bounds: &[Bounds],
 ) -> Vec<f64> {
     let designer = Designer::new(sample_rate);
     let points: Vec<(f64, f64)> = curve
@@ -100,42 +121,17 @@ pub fn fit(
                 .sum::<f64>()
                 - ridge * gains[i];
         }
-        let Some(step) = solve(a, b) else {
+        // The step keeps every gain inside its bounds: lo - g ≤ Δ ≤ hi - g.
+        let lo: Vec<f64> = (0..n).map(|i| bounds[i].0 - gains[i]).collect();
+        let hi: Vec<f64> = (0..n).map(|i| bounds[i].1 - gains[i]).collect();
+        let Some(step) = solve_bounded(&a, &b, &lo, &hi) else {
             break;
         };
-        for (g, d) in gains.iter_mut().zip(step) {
-            *g = (*g + d).clamp(f64::from(MATCH_GAIN_DB.min), f64::from(MATCH_GAIN_DB.max));
+        for (i, (g, d)) in gains.iter_mut().zip(step).enumerate() {
+            *g = (*g + d).clamp(bounds[i].0, bounds[i].1.max(bounds[i].0));
         }
     }
     gains
-}
-
-/// Solves `a·x = b` by Gaussian elimination with partial pivoting; `None` when singular.
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
-    let n = b.len();
-    for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() < 1e-12 {
-            return None;
-        }
-        a.swap(col, pivot);
-        b.swap(col, pivot);
-        let (top, bottom) = a.split_at_mut(col + 1);
-        let pivot_row = &top[col];
-        for (offset, row) in bottom.iter_mut().enumerate() {
-            let f = row[col] / pivot_row[col];
-            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
-                *x -= f * p;
-            }
-            b[col + 1 + offset] -= f * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for row in (0..n).rev() {
-        let s: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
-        x[row] = (b[row] - s) / a[row][row];
-    }
-    Some(x)
 }
 
 #[cfg(test)]
@@ -144,17 +140,13 @@ mod tests {
     use crate::dsp::eq::match_curve::{MatchEq, MatchEqSettings};
 
     #[test]
-    fn a_linear_system_solves() {
-        let x = solve(vec![vec![2.0, 1.0], vec![1.0, 3.0]], vec![3.0, 5.0]).unwrap();
-        assert!((x[0] - 0.8).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
-    }
-
-    #[test]
     fn a_flat_curve_fits_flat_and_a_tilt_is_followed() {
         let pts: Vec<(f64, f64)> = (0..61)
             .map(|k| (1000.0 * 2f64.powf((k as f64 - 34.0) / 6.0), 0.0))
             .collect();
-        assert!(fit_mid(&pts, 48_000.0).iter().all(|g| g.abs() < 1e-9));
+        assert!(fit_mid(&pts, 48_000.0, &[(-6.0, 6.0); MATCH_SECTIONS])
+            .iter()
+            .all(|g| g.abs() < 1e-9));
         // A -3 dB/octave tilt through 1 kHz, limited to ±6 dB.
         let tilt: Vec<(f64, f64)> = pts
             .iter()
@@ -164,7 +156,7 @@ mod tests {
             amount_pct: 100.0,
             ..Default::default()
         };
-        s.set_mid_gains_db(&fit_mid(&tilt, 48_000.0));
+        s.set_mid_gains_db(&fit_mid(&tilt, 48_000.0, &[(-6.0, 6.0); MATCH_SECTIONS]));
         for &(f, want) in tilt.iter().filter(|(f, _)| (40.0..=16_000.0).contains(f)) {
             let got = MatchEq::magnitude_db(&s, 48_000.0, f as f32) as f64;
             assert!((got - want).abs() < 0.5, "{f} Hz: {got} vs {want}");

@@ -20,7 +20,10 @@ pub fn sections(h: &mut String, doc: &ReportDocument) {
              <tr><th>Reference loudness</th><td class=\"n\">{}</td></tr>\n\
              <tr><th>Target from reference</th><td>{}</td></tr>\n\
              <tr><th>Amount</th><td class=\"n\">{:.0} %</td></tr>\n\
+             <tr><th>Smoothing (from 500 Hz up, wider below)</th><td class=\"n\">{:.2} octave</td></tr>\n\
              <tr><th>Curve limit</th><td class=\"n\">&plusmn;{:.0} dB</td></tr>\n\
+             <tr><th>Largest step between neighbouring 1/6-octave points, 30 Hz&ndash;16 kHz (applied / at 100 %)</th><td class=\"n\">{:.2} dB / {:.2} dB</td></tr>\n\
+             <tr><th>Correlation below 150 Hz (mix / master)</th><td class=\"n\">{} / {}</td></tr>\n\
              <tr><th>Loudest sections analysed (mix / reference)</th><td class=\"n\">{:.0} % / {:.0} %</td></tr>\n\
              <tr><th>Fit error, max over 40 Hz&ndash;16 kHz (mid / side)</th><td class=\"n\">{:.2} dB / {:.2} dB</td></tr>\n\
              <tr><th>1/3-octave distance to the reference, before</th><td class=\"n\">{}</td></tr>\n\
@@ -30,7 +33,12 @@ pub fn sections(h: &mut String, doc: &ReportDocument) {
             opt(r.integrated_lufs, " LUFS"),
             if r.target_from_reference { "yes" } else { "no" },
             r.amount_pct,
+            r.smoothing_oct,
             r.curve_limit_db,
+            r.max_neighbour_step_db,
+            r.max_neighbour_step_full_db,
+            opt(r.low_band_correlation_mix, ""),
+            opt(r.low_band_correlation_master, ""),
             100.0 * r.mix_analysed_fraction,
             100.0 * r.reference_analysed_fraction,
             r.fit_error_db,
@@ -39,8 +47,13 @@ pub fn sections(h: &mut String, doc: &ReportDocument) {
             opt(r.distance_after_db, " dB"),
             opt(r.distance_fall_pct, " %"),
         );
+        h.push_str("<h3>What changed</h3>\n<ul>\n");
+        for line in super::summary::sentences(r) {
+            let _ = writeln!(h, "<li>{}</li>", escape(&line));
+        }
+        h.push_str("</ul>\n");
         h.push_str(
-            "<h3>Fitted sections</h3>\n<table>\n<tr><th>Channel</th><th>Kind</th><th>Hz</th>\
+            "<details>\n<summary>Fitted sections</summary>\n<table>\n<tr><th>Channel</th><th>Kind</th><th>Hz</th>\
              <th>Q</th><th>Fitted (100 %) dB</th><th>Applied dB</th></tr>\n",
         );
         for (channel, list) in [("L and R", &r.mid_sections), ("side", &r.side_sections)] {
@@ -57,9 +70,9 @@ pub fn sections(h: &mut String, doc: &ReportDocument) {
                 );
             }
         }
-        h.push_str("</table>\n");
+        h.push_str("</table>\n</details>\n");
         h.push_str(
-            "<h3>Curve per 1/6-octave band</h3>\n<table>\n<tr><th>Hz</th><th>Mix dB</th>\
+            "<details>\n<summary>Curve per 1/6-octave band</summary>\n<table>\n<tr><th>Hz</th><th>Mix dB</th>\
              <th>Reference dB</th><th>Wanted dB</th><th>Applied dB</th><th>Width wanted dB</th>\
              <th>Width applied dB</th></tr>\n",
         );
@@ -78,7 +91,7 @@ pub fn sections(h: &mut String, doc: &ReportDocument) {
                 p.side_applied_db
             );
         }
-        h.push_str("</table>\n");
+        h.push_str("</table>\n</details>\n");
     }
     if let Some(a) = &doc.assist {
         let _ = write!(

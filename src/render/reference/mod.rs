@@ -9,9 +9,12 @@
 //! 2. **Loudness-normalised.** Each spectrum is taken relative to its own K-weighted level
 //!    (ITU-R BS.1770-4's K filter applied to the bands, [`k_weighting_db`]), so the curve
 //!    changes the balance, not the loudness: mix + curve has the mix's loudness.
-//! 3. **The curve.** Reference minus mix per band, limited to ±[`CURVE_LIMIT_DB`]; the side
-//!    curve is the difference of the side-to-mid ratios, the width per band. Both are fitted
-//!    at 100 % and the amount scales what the DSP applies.
+//! 3. **The curve.** Reference minus mix per band of the spectra smoothed by
+//!    `match_eq.smoothing_oct` (wider in the bass, `smoothing.rs`), limited to
+//!    ±[`CURVE_LIMIT_DB`], boosting at most [`EDGE_BOOST_DB`] below 40 Hz and above 16 kHz;
+//!    the side curve is the difference of the side-to-mid ratios, the width per band, never
+//!    widening below [`MONO_BASS_HZ`]. Both are fitted at 100 % with every section inside
+//!    its bounds, and the amount scales what the DSP applies.
 //! 4. **The figure of merit.** [`distance_db`]: dB RMS over the 1/3-octave bands from 40 Hz to
 //!    16 kHz between the loudness-normalised mid spectra, as the shared
 //!    `spectral_distance.py` measures it (that tool normalises energy over the whole file).
@@ -19,7 +22,9 @@
 pub mod assist;
 pub mod html;
 pub mod plot;
+pub mod smoothing;
 pub mod spectrum;
+pub mod summary;
 
 use std::path::{Path, PathBuf};
 
@@ -73,6 +78,9 @@ pub struct ReferenceRecord {
     /// Whether the render took the reference's integrated loudness as its target.
     pub target_from_reference: bool,
     pub amount_pct: f32,
+    /// The smoothing the wanted curves were taken with, octaves (`match_eq.smoothing_oct`).
+    #[serde(default)]
+    pub smoothing_oct: f32,
     pub curve_limit_db: f64,
     /// Fraction of each file the loudest sections cover.
     pub mix_analysed_fraction: f64,
@@ -83,6 +91,18 @@ pub struct ReferenceRecord {
     /// Largest |fitted − wanted| over 40 Hz–16 kHz at 100 %, dB (mid and side).
     pub fit_error_db: f64,
     pub side_fit_error_db: f64,
+    /// Largest step between neighbouring 1/6-octave points of the applied mid curve from
+    /// 30 Hz to 16 kHz, dB, at the amount and at 100 %: how smooth the move is.
+    #[serde(default)]
+    pub max_neighbour_step_db: f64,
+    #[serde(default)]
+    pub max_neighbour_step_full_db: f64,
+    /// Correlation of L and R below 150 Hz (`low_band_correlation`), mix and master: the
+    /// master's must not be lower (mono-safe bass).
+    #[serde(default)]
+    pub low_band_correlation_mix: Option<f64>,
+    #[serde(default)]
+    pub low_band_correlation_master: Option<f64>,
     /// 1/3-octave distance to the reference, dB RMS over 40 Hz–16 kHz, mix and master.
     pub distance_before_db: Option<f64>,
     pub distance_after_db: Option<f64>,
@@ -109,6 +129,10 @@ pub struct Matching {
     pub record: ReferenceRecord,
 }
 
+/// The band the neighbour step is judged over, Hz.
+pub const STEP_LOW_HZ: f64 = 30.0;
+pub const STEP_HIGH_HZ: f64 = 16_000.0;
+
 /// Largest |response − wanted| over 40 Hz–16 kHz.
 fn max_error(wanted: &[(f64, f64)], response: impl Fn(f64) -> f64) -> f64 {
     wanted
@@ -131,11 +155,15 @@ pub fn prepare(
 ) -> Matching {
     let mix_a = analyse(mix, mix_rate);
     let ref_a = analyse(reference, reference_rate);
-    let (mid_curve, side_curve) = match_curves(&mix_a, &ref_a);
-    let (mid_gains, side_gains) = fit_curves(&mid_curve, &side_curve, mix_rate, mix.len() >= 2);
+    let smoothing_oct =
+        crate::dsp::eq::match_curve::MATCH_SMOOTHING_OCT.clamp(settings.smoothing_oct);
+    let (mid_curve, side_curve) = match_curves(&mix_a, &ref_a, f64::from(smoothing_oct));
+    let (mid_gains, side_gains) =
+        fit_curves(&mid_curve, &side_curve, mix_rate, mix.len() >= 2, &mix_a);
     settings.set_mid_gains_db(&mid_gains);
     settings.side_db = side_gains;
     settings.amount_pct = amount_pct;
+    settings.smoothing_oct = smoothing_oct;
     let s = settings.clamped();
     let full = MatchEqSettings {
         amount_pct: 100.0,
@@ -148,7 +176,7 @@ pub fn prepare(
             .map(|p| p.1)
             .filter(|v| v.is_finite())
     };
-    let curve = mid_curve
+    let curve: Vec<CurvePoint> = mid_curve
         .iter()
         .zip(&side_curve)
         .map(|(&(f, w), &(_, sw))| CurvePoint {
@@ -192,12 +220,21 @@ pub fn prepare(
     let side_fit_error_db = max_error(&side_curve, |f| {
         f64::from(MatchEq::side_magnitude_db(&full, mix_rate as f32, f as f32))
     });
+    let applied: Vec<(f64, f64)> = curve_points(&curve, |p| p.applied_db);
+    let full_curve: Vec<(f64, f64)> = mid_curve
+        .iter()
+        .map(|&(f, _)| {
+            let db = MatchEq::magnitude_db(&full, mix_rate as f32, f as f32);
+            (f, f64::from(db))
+        })
+        .collect();
     let record = ReferenceRecord {
         path: String::new(),
         sample_rate: reference_rate,
         integrated_lufs: None,
         target_from_reference: false,
         amount_pct: s.amount_pct,
+        smoothing_oct,
         curve_limit_db: CURVE_LIMIT_DB,
         mix_analysed_fraction: mix_a.analysed_fraction,
         reference_analysed_fraction: ref_a.analysed_fraction,
@@ -206,6 +243,10 @@ pub fn prepare(
         side_sections,
         fit_error_db,
         side_fit_error_db,
+        max_neighbour_step_db: max_neighbour_step_db(&applied, STEP_LOW_HZ, STEP_HIGH_HZ),
+        max_neighbour_step_full_db: max_neighbour_step_db(&full_curve, STEP_LOW_HZ, STEP_HIGH_HZ),
+        low_band_correlation_mix: low_band_correlation(&mix_a),
+        low_band_correlation_master: None,
         distance_before_db: distance_db(&mix_a, &ref_a),
         distance_after_db: None,
         distance_fall_pct: None,
@@ -218,11 +259,17 @@ pub fn prepare(
     }
 }
 
+/// One column of the curve as `(freq_hz, db)` points.
+fn curve_points(curve: &[CurvePoint], value: impl Fn(&CurvePoint) -> f64) -> Vec<(f64, f64)> {
+    curve.iter().map(|p| (p.freq_hz, value(p))).collect()
+}
+
 impl Matching {
     /// Measures the master against the reference and completes the record.
     pub fn finish(&mut self, master: &[Vec<f32>], sample_rate: u32) {
         let m = analyse(master, sample_rate);
         let after = distance_db(&m, &self.reference);
+        self.record.low_band_correlation_master = low_band_correlation(&m);
         self.record.distance_after_db = after;
         self.record.distance_fall_pct = match (self.record.distance_before_db, after) {
             (Some(b), Some(a)) if b > 0.0 => Some(100.0 * (b - a) / b),
@@ -240,6 +287,9 @@ pub struct ReferenceOptions {
     pub amount_pct: f32,
     /// Take the reference's integrated loudness as the target (`--target reference`).
     pub target_from_reference: bool,
+    /// Smoothing of the spectra, octaves (`--match-smoothing`); `None` keeps the settings'
+    /// `match_eq.smoothing_oct`.
+    pub smoothing_oct: Option<f32>,
 }
 
 impl ReferenceOptions {
@@ -248,6 +298,7 @@ impl ReferenceOptions {
             path: path.into(),
             amount_pct: crate::dsp::eq::match_curve::MATCH_AMOUNT_PCT.default,
             target_from_reference: false,
+            smoothing_oct: None,
         }
     }
 }
@@ -288,6 +339,9 @@ pub fn prepare_job(
 ) -> Result<Matching, RenderError> {
     let reference = decode::decode_file(&options.path)?;
     let m_ref = measure::measure(&reference.channels, reference.sample_rate);
+    if let Some(oct) = options.smoothing_oct {
+        settings.match_eq.smoothing_oct = oct;
+    }
     let mut m = prepare(
         mix,
         &reference.channels,

@@ -114,12 +114,36 @@ pub fn spectra_png(r: &ReferenceRecord) -> Result<Vec<u8>, ReportError> {
     )
 }
 
-/// The wanted curve, the applied mid curve and the applied side (width) curve.
+/// The wanted curve, the applied mid curve and the applied side (width) curve, between the
+/// ±limit lines no section may pass.
 pub fn curve_png(r: &ReferenceRecord) -> Result<Vec<u8>, ReportError> {
     let pts = |f: fn(&super::CurvePoint) -> f64| -> Vec<(f64, f64)> {
         r.curve.iter().map(|p| (p.freq_hz, f(p))).collect()
     };
+    let limit = |sign: f64| -> Vec<(f64, f64)> {
+        vec![
+            (20.0, sign * r.curve_limit_db),
+            (20_000.0, sign * r.curve_limit_db),
+        ]
+    };
+    let limit_label = format!("±{:.0} dB limit", r.curve_limit_db);
     let curves = [
+        (
+            Curve {
+                label: &limit_label,
+                color: MIX,
+                dashed: true,
+            },
+            limit(1.0),
+        ),
+        (
+            Curve {
+                label: "",
+                color: MIX,
+                dashed: true,
+            },
+            limit(-1.0),
+        ),
         (
             Curve {
                 label: "Wanted (100 %)",
