@@ -33,7 +33,7 @@ pub fn update(editor: &mut LatheEditor, setter: &ParamSetter) {
     }
 }
 
-/// Path field, Load, Clear, the amount and the smoothing, in one row.
+/// Path field, Load, Clear and the amount, in one row.
 pub fn reference_bar(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter) {
     ui.label("Reference");
     ui.add(
@@ -67,11 +67,9 @@ pub fn reference_bar(editor: &mut LatheEditor, ui: &mut Ui, setter: &ParamSetter
     }
     ui.label("Match");
     ui.add(ParamSlider::for_param(&editor.params.matching.amount_pct, setter).with_width(90.0));
-    ui.label("Smooth").on_hover_text(
-        "How far the spectra are smoothed before matching, octaves (wider in the bass): \
-         more follows the balance, less follows the notes. Applies at the next Load.",
-    );
-    ui.add(ParamSlider::for_param(&editor.params.matching.smoothing_oct, setter).with_width(70.0));
+    // The smoothing (`mt_sm`) has no control in this row: one more slider wraps the top bar
+    // onto a second line at the editor's 1120 px width, which pushes every panel down. Hosts
+    // show it in their parameter list, and Load reads it.
 }
 
 /// Draws the reference's spectrum, the match curve and the loader's status onto the EQ plot.
