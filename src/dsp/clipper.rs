@@ -71,6 +71,8 @@ const NEGLIGIBLE_DIFFERENCE: f32 = 1e-20;
 /// A frame's mean square under this (a level of -300 dBFS) is silence to the level window;
 /// the clip threshold never goes under the ceiling's, so it cannot matter there.
 const ENERGY_FLOOR: f64 = 1e-30;
+/// Frames taken in, judged and handed out together (see [`TransientClipper::process`]).
+pub const PASS_FRAMES: usize = 256;
 
 /// How the clipper judges peaks (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -110,6 +112,8 @@ pub struct TransientClipper {
     /// the level window.
     energy: Vec<f64>,
     energy_sum: f64,
+    /// The mean squares of the pass being taken in, before they enter the level window.
+    frame_energy: Vec<f64>,
     /// Per channel, what the clipped differences add to each output sample still to leave.
     correction: Vec<Vec<f32>>,
     ring: usize,
@@ -153,7 +157,8 @@ impl TransientClipper {
         // A point at `c` changes output samples up to `c - HALF_TAPS + 1`; that one is final
         // once `c` is judged, `lookahead` frames after it came in.
         let latency = lookahead + HALF_TAPS - 1;
-        let ring = (level_window + latency + TAPS + 1).next_power_of_two();
+        // A pass in flight, its level window and every sample whose corrections are pending.
+        let ring = (level_window + latency + TAPS + PASS_FRAMES + 1).next_power_of_two();
         let channels = channels.max(1);
         let mut clipper = Self {
             factor,
@@ -166,6 +171,7 @@ impl TransientClipper {
             magnitude: vec![0.0; ring],
             energy: vec![0.0; ring],
             energy_sum: 0.0,
+            frame_energy: vec![0.0; PASS_FRAMES],
             correction: vec![vec![0.0; ring]; channels],
             ring,
             clock: 0,
@@ -209,6 +215,11 @@ impl TransientClipper {
 
     /// Clips `channels` in place, delayed by the latency. `threshold` is the limiter's
     /// (linear); `shape` `None` only delays. Channels beyond those prepared for pass through.
+    ///
+    /// Works in passes of up to [`PASS_FRAMES`] frames: the pass is taken into the history,
+    /// every frame of it is judged in order, then the pass's output leaves. Judging frame `n`
+    /// only corrects output samples that leave at frame `n` or later (see `new`), so this is
+    /// exactly the frame-by-frame order, and the copies in and out run as plain slice loops.
     pub fn process(
         &mut self,
         channels: &mut [&mut [f32]],
@@ -218,64 +229,120 @@ impl TransientClipper {
         let frames = channels.first().map_or(0, |c| c.len());
         let n_ch = channels.len().min(self.history.len());
         let judge = shape.map(|s| Judge::new(s, threshold, self.level_window));
+        let mut start = 0;
+        while start < frames {
+            let n = (frames - start).min(PASS_FRAMES);
+            self.take_in(channels, n_ch, start, n);
+            self.judge_pass(judge.as_ref(), n_ch, n);
+            self.hand_out(channels, n_ch, start, n);
+            self.clock += n;
+            start += n;
+        }
+    }
+
+    /// Copies frames `start..start + n` of each channel into the history (both copies), and
+    /// each frame's largest magnitude and mean square into theirs.
+    fn take_in(&mut self, channels: &[&mut [f32]], n_ch: usize, start: usize, n: usize) {
         let mask = self.ring - 1;
-        // Frame by frame across the channels (each frame is judged on all of them at once).
-        #[allow(clippy::needless_range_loop)]
-        for i in 0..frames {
-            let n = self.clock;
-            let at = n & mask;
-            // Take the frame in.
+        let at = self.clock & mask;
+        for (h, ch) in self.history.iter_mut().zip(channels.iter()).take(n_ch) {
+            let input = &ch[start..start + n];
+            // `at + n` never passes the second copy's end (PASS_FRAMES < ring), so each copy
+            // is one slice; the part of the second copy past `2 * ring` wraps to the first.
+            let (first, second) = h.split_at_mut(self.ring);
+            let upper = (self.ring - at).min(n);
+            first[at..at + upper].copy_from_slice(&input[..upper]);
+            first[..n - upper].copy_from_slice(&input[upper..]);
+            second[at..at + upper].copy_from_slice(&input[..upper]);
+            second[..n - upper].copy_from_slice(&input[upper..]);
+        }
+        for i in 0..n {
+            let slot = (at + i) & mask;
             let mut energy = 0.0f64;
             let mut magnitude = 0.0f32;
-            for (c, h) in self.history.iter_mut().enumerate().take(n_ch) {
-                let x = channels[c][i];
-                h[at] = x;
-                h[at + self.ring] = x;
+            for h in self.history.iter().take(n_ch) {
+                let x = h[slot];
                 energy += f64::from(x) * f64::from(x);
                 magnitude = magnitude.max(x.abs());
             }
-            self.magnitude[at] = magnitude;
-            // A frame's energy under ENERGY_FLOOR counts as none, and so does a running sum
-            // under it (only rounding residue can put one there, as every entry is 0 or
-            // over it): the squares of a tail decaying toward silence would otherwise sit in
-            // the state far under anything f32 can hold.
+            self.magnitude[slot] = magnitude;
+            // A frame's energy under ENERGY_FLOOR counts as none (see `judge_pass`).
             let energy = energy / n_ch.max(1) as f64;
-            let energy = if energy < ENERGY_FLOOR { 0.0 } else { energy };
-            let leaving = (n - self.level_window) & mask;
+            self.frame_energy[i] = if energy < ENERGY_FLOOR { 0.0 } else { energy };
+        }
+    }
+
+    /// Moves the level window over the pass's frames and judges, at each, the frame half a
+    /// window back.
+    fn judge_pass(&mut self, judge: Option<&Judge>, n_ch: usize, n: usize) {
+        let mask = self.ring - 1;
+        for i in 0..n {
+            let frame = self.clock + i;
+            let at = frame & mask;
+            let energy = self.frame_energy[i];
+            let leaving = (frame - self.level_window) & mask;
             self.energy_sum += energy - self.energy[leaving];
+            // A running sum under ENERGY_FLOOR is rounding residue (every entry is 0 or over
+            // it): the squares of a tail decaying toward silence would otherwise sit in the
+            // state far under anything f32 can hold.
             if self.energy_sum < ENERGY_FLOOR {
                 self.energy_sum = 0.0;
             }
             self.energy[at] = energy;
-            if n.is_multiple_of(self.level_window) {
+            if frame.is_multiple_of(self.level_window) {
                 // Rebuilt once per window, so rounding never accumulates.
                 self.energy_sum = (0..self.level_window)
-                    .map(|k| self.energy[(n - k) & mask])
+                    .map(|k| self.energy[(frame - k) & mask])
                     .sum();
             }
-            // Judge the frame half a window back, with the level around it.
-            if let Some(judge) = &judge {
-                self.clip_at(n - self.lookahead, judge, n_ch);
+            if let Some(judge) = judge {
+                self.clip_at(frame - self.lookahead, judge, n_ch);
             }
-            // Hand out the frame whose corrections are all in.
-            let out = (n - self.latency) & mask;
-            for (c, (h, corr)) in self
-                .history
-                .iter()
-                .zip(self.correction.iter_mut())
-                .enumerate()
-                .take(n_ch)
+        }
+    }
+
+    /// Writes the pass's output: each sample as it came in `latency` frames before, plus what
+    /// the clipping took from it.
+    fn hand_out(&mut self, channels: &mut [&mut [f32]], n_ch: usize, start: usize, n: usize) {
+        let mask = self.ring - 1;
+        let from = (self.clock - self.latency) & mask;
+        for (c, (h, corr)) in self
+            .history
+            .iter()
+            .zip(self.correction.iter_mut())
+            .enumerate()
+            .take(n_ch)
+        {
+            let out = &mut channels[c][start..start + n];
+            // The history's second copy makes the delayed input one slice; the correction
+            // ring is read in at most two.
+            let delayed = &h[from..from + n];
+            let upper = (self.ring - from).min(n);
+            let (head, tail) = out.split_at_mut(upper);
+            let (corr_tail, corr_head) = corr[..self.ring].split_at_mut(from);
+            for ((o, &x), k) in head
+                .iter_mut()
+                .zip(&delayed[..upper])
+                .zip(corr_head.iter_mut())
             {
-                channels[c][i] = h[out] + corr[out];
-                corr[out] = 0.0;
+                *o = x + *k;
+                *k = 0.0;
             }
-            self.clock += 1;
+            for ((o, &x), k) in tail
+                .iter_mut()
+                .zip(&delayed[upper..])
+                .zip(corr_tail.iter_mut())
+            {
+                *o = x + *k;
+                *k = 0.0;
+            }
         }
     }
 
     /// Clips the points from frame `c` (an absolute count) up to the next frame: those over
     /// the knee are bent, and what the bending took is spread over the output samples it
     /// reaches.
+    #[inline]
     fn clip_at(&mut self, c: usize, judge: &Judge, n_ch: usize) {
         let mask = self.ring - 1;
         let near = self.magnitude[c & mask].max(self.magnitude[(c + 1) & mask]) * INTERSAMPLE_RISE;
@@ -286,9 +353,10 @@ impl TransientClipper {
         if near <= knee {
             return;
         }
-        // The window of samples every point between c and c+1 is interpolated from.
+        // The window of samples every point between c and c+1 is interpolated from, and the
+        // first output sample the points reach.
         let first = (c + 1 - HALF_TAPS) & mask;
-        let target = (c + 1 - HALF_TAPS) & mask;
+        let target = first;
         for (h, corr) in self
             .history
             .iter()
@@ -312,8 +380,16 @@ impl TransientClipper {
                 }
                 // |bent| >= knee > 0 wherever d is not zero.
                 self.deepest_cut = self.deepest_cut.max(u.abs() / bent.abs());
-                for (j, &w) in self.down[k].iter().enumerate() {
-                    corr[(target + j) & mask] += d * w;
+                let kernel = &self.down[k];
+                if target + TAPS <= self.ring {
+                    // One slice: the compiler vectorises it.
+                    for (o, &w) in corr[target..target + TAPS].iter_mut().zip(kernel) {
+                        *o += d * w;
+                    }
+                } else {
+                    for (j, &w) in kernel.iter().enumerate() {
+                        corr[(target + j) & mask] += d * w;
+                    }
                 }
             }
         }
