@@ -605,3 +605,41 @@ fn mono_and_shorter_than_one_block_files_round_trip() {
         spectrum::db(a / 0.5)
     );
 }
+
+/// Lossy mixes decode, and the source says which codec they went through and at about what
+/// bitrate: the three excerpts were encoded at 128 kbps (tests/data/README.md), and ffprobe
+/// reads their size over their length as 128.6 (MP3), 131.3 (AAC in MP4) and 120.7 (Vorbis).
+#[test]
+fn lossy_mixes_decode_and_name_their_codec() {
+    for (file, container, codec, kbps) in [
+        ("vibe-ace_lossy.mp3", "MP3", "MP3", 128.6),
+        ("vibe-ace_lossy.m4a", "MP4", "AAC", 131.3),
+        ("vibe-ace_lossy.ogg", "Ogg", "Vorbis", 120.7),
+    ] {
+        let audio = decode_file(&data(file)).unwrap();
+        assert_eq!(audio.source.container, container, "{file}");
+        let lossy = audio.source.lossy.as_ref().expect(file);
+        assert_eq!(lossy.codec, codec, "{file}");
+        // The decoded length differs from the container's by at most the codec's priming
+        // and padding, a few ms: within 1 %.
+        assert!(
+            (lossy.bitrate_kbps - kbps).abs() < 0.01 * kbps,
+            "{file}: {} kbps",
+            lossy.bitrate_kbps
+        );
+        assert_eq!(audio.sample_rate, 44_100, "{file}");
+        assert_eq!(audio.channels.len(), 2, "{file}");
+        assert!(
+            (audio.duration_s() - 6.0).abs() < 0.05,
+            "{file}: {} s",
+            audio.duration_s()
+        );
+        let peak = audio.channels[0]
+            .iter()
+            .fold(0.0f32, |m, &v| m.max(v.abs()));
+        assert!(peak > 0.1 && peak.is_finite(), "{file}: {peak}");
+    }
+    // Lossless sources say so.
+    let flac = decode_file(&data("vibe-ace_excerpt.flac")).unwrap();
+    assert_eq!(flac.source.lossy, None);
+}

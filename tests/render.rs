@@ -439,7 +439,7 @@ fn real_mixes_pass_the_preflight_checks() {
         }
         let m = measure(&audio.channels, audio.sample_rate);
         let checks = preflight::check(&audio.channels, audio.sample_rate, &audio.source, &m);
-        assert_eq!(checks.len(), 7);
+        assert_eq!(checks.len(), 8);
         for c in &checks {
             assert!(c.passed, "{name}: {} — {}", c.name, c.detail);
         }
@@ -448,10 +448,15 @@ fn real_mixes_pass_the_preflight_checks() {
 
 #[test]
 fn the_render_reports_its_preflight_findings() {
+    use lathe::render::preflight;
     // As cut, the excerpt starts on the music: the leading-silence check must say so.
     let out = scratch("preflight");
     let report = render::render(
-        &job(data("francium_excerpt.flac"), out, ChainSettings::default()),
+        &job(
+            data("francium_excerpt.flac"),
+            out.clone(),
+            ChainSettings::default(),
+        ),
         &mut |_, _| {},
     )
     .unwrap();
@@ -461,4 +466,47 @@ fn the_render_reports_its_preflight_findings() {
         .find(|c| c.name == "leading silence")
         .unwrap();
     assert!(!lead.passed, "{lead:?}");
+    // A note, not an alarm: nothing else is found, and the report's pre-flight card is not
+    // red.
+    assert_eq!(lead.severity, preflight::Severity::Note);
+    assert_eq!(
+        preflight::worst(&report.preflight),
+        preflight::Severity::Note
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let card = html.find("Pre-flight").unwrap();
+    let opening = html[..card].rfind("<div class=\"card").unwrap();
+    assert!(
+        html[opening..card].starts_with("<div class=\"card ok\""),
+        "{}",
+        &html[opening..card]
+    );
+    let json = std::fs::read_to_string(out.join("report.json")).unwrap();
+    assert!(json.contains("\"severity\": \"note\""), "report.json");
+}
+
+#[test]
+fn a_lossy_mix_is_mastered_with_a_warning_that_names_its_codec() {
+    use lathe::render::preflight;
+    let out = scratch("lossy");
+    let report = render::render(
+        &job(data("vibe-ace_lossy.mp3"), out, ChainSettings::default()),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let codec = report
+        .preflight
+        .iter()
+        .find(|c| c.name == "source codec")
+        .unwrap();
+    assert_eq!(codec.severity, preflight::Severity::Warning);
+    // Encoded at 128 kbps (tests/data/README.md); the file's ID3 tag and LAME frame add a
+    // little.
+    let kbps: f64 = codec
+        .detail
+        .strip_prefix("MP3 at about ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", codec.detail));
+    assert!((120.0..=140.0).contains(&kbps), "{}", codec.detail);
 }

@@ -44,15 +44,17 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::codecs::audio::well_known::{
-    CODEC_ID_PCM_F32BE, CODEC_ID_PCM_F32BE_PLANAR, CODEC_ID_PCM_F32LE, CODEC_ID_PCM_F32LE_PLANAR,
-    CODEC_ID_PCM_F64BE, CODEC_ID_PCM_F64BE_PLANAR, CODEC_ID_PCM_F64LE, CODEC_ID_PCM_F64LE_PLANAR,
+    CODEC_ID_AAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_OPUS, CODEC_ID_PCM_F32BE,
+    CODEC_ID_PCM_F32BE_PLANAR, CODEC_ID_PCM_F32LE, CODEC_ID_PCM_F32LE_PLANAR, CODEC_ID_PCM_F64BE,
+    CODEC_ID_PCM_F64BE_PLANAR, CODEC_ID_PCM_F64LE, CODEC_ID_PCM_F64LE_PLANAR, CODEC_ID_VORBIS,
 };
 use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoderOptions};
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::well_known::{
-    FORMAT_ID_AIFF, FORMAT_ID_FLAC, FORMAT_ID_MP3, FORMAT_ID_WAVE,
+    FORMAT_ID_ADTS, FORMAT_ID_AIFF, FORMAT_ID_FLAC, FORMAT_ID_ISOMP4, FORMAT_ID_MP3, FORMAT_ID_OGG,
+    FORMAT_ID_WAVE,
 };
 use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
@@ -78,13 +80,41 @@ pub struct DecodedAudio {
 }
 
 /// What the file was, so the renderer can report it and pick a sensible output format.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourceFormat {
-    /// "WAV", "AIFF" (also for AIFC), "FLAC" or "MP3".
+    /// "WAV", "AIFF" (also for AIFC), "FLAC", "MP3", "MP4" (AAC in .m4a), "ADTS" (raw AAC)
+    /// or "Ogg".
     pub container: &'static str,
     /// Bits per stored sample where the file states it (16, 24, 32, 64, ...).
     pub bits_per_sample: Option<u32>,
     pub is_float: bool,
+    /// The lossy codec the audio went through, where it did (`None`: lossless).
+    pub lossy: Option<LossyCodec>,
+}
+
+/// A lossy codec a source was coded with: mastering such a file bakes the codec's artefacts
+/// (its band limit, pre-echo, the smeared transients) into the master, so the pre-flight
+/// checks name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossyCodec {
+    /// "MP3", "MP2", "MP1", "AAC" or "Vorbis".
+    pub codec: &'static str,
+    /// The file's size over its length, kbit/s: the average bitrate (tags and cover art
+    /// included, so a little high where they are large).
+    pub bitrate_kbps: f64,
+}
+
+/// The name of a lossy codec, or `None` for the lossless ones.
+fn lossy_codec_name(codec: AudioCodecId) -> Option<&'static str> {
+    match codec {
+        CODEC_ID_MP3 => Some("MP3"),
+        CODEC_ID_MP2 => Some("MP2"),
+        CODEC_ID_MP1 => Some("MP1"),
+        CODEC_ID_AAC => Some("AAC"),
+        CODEC_ID_VORBIS => Some("Vorbis"),
+        CODEC_ID_OPUS => Some("Opus"),
+        _ => None,
+    }
 }
 
 impl DecodedAudio {
@@ -249,6 +279,9 @@ fn decode_inner(path: &Path, sink: &mut dyn DecodeSink) -> Result<SourceFormat, 
         FORMAT_ID_AIFF => "AIFF",
         FORMAT_ID_FLAC => "FLAC",
         FORMAT_ID_MP3 => "MP3",
+        FORMAT_ID_ISOMP4 => "MP4",
+        FORMAT_ID_ADTS => "ADTS",
+        FORMAT_ID_OGG => "Ogg",
         _ => format.format_info().short_name,
     };
 
@@ -445,10 +478,15 @@ fn decode_inner(path: &Path, sink: &mut dyn DecodeSink) -> Result<SourceFormat, 
         });
     }
 
+    let lossy = lossy_codec_name(params.codec).map(|codec| LossyCodec {
+        codec,
+        bitrate_kbps: file_len as f64 * 8.0 / (decoded as f64 / f64::from(sample_rate)) / 1000.0,
+    });
     Ok(SourceFormat {
         container,
         bits_per_sample,
         is_float,
+        lossy,
     })
 }
 
@@ -901,7 +939,8 @@ mod tests {
                 SourceFormat {
                     container: "WAV",
                     bits_per_sample: Some(16),
-                    is_float: false
+                    is_float: false,
+                    lossy: None,
                 }
             );
             assert_planes_eq(&audio.channels, &expect_int(&planes, 16));
@@ -951,7 +990,8 @@ mod tests {
                 SourceFormat {
                     container: "WAV",
                     bits_per_sample: Some(32),
-                    is_float: true
+                    is_float: true,
+                    lossy: None,
                 }
             );
             assert_planes_eq(&audio.channels, &planes);
@@ -982,7 +1022,8 @@ mod tests {
             SourceFormat {
                 container: "WAV",
                 bits_per_sample: Some(64),
-                is_float: true
+                is_float: true,
+                lossy: None,
             }
         );
         assert_planes_eq(&a64.channels, &planes);
@@ -1191,7 +1232,8 @@ mod tests {
             SourceFormat {
                 container: "AIFF",
                 bits_per_sample: Some(16),
-                is_float: false
+                is_float: false,
+                lossy: None,
             }
         );
         assert_planes_eq(&a.channels, &expect_int(&p16, 16));
@@ -1268,7 +1310,8 @@ mod tests {
             SourceFormat {
                 container: "FLAC",
                 bits_per_sample: Some(16),
-                is_float: false
+                is_float: false,
+                lossy: None,
             }
         );
         assert_planes_eq(&a.channels, &expect_int(&p16, 16));

@@ -222,7 +222,7 @@ pub fn render(
     progress(Stage::Decode, 1.0);
     let rate = audio.sample_rate;
     let source = measure::measure(&audio.channels, rate);
-    let preflight = preflight::check(&audio.channels, rate, &audio.source, &source);
+    let mut preflight = preflight::check(&audio.channels, rate, &audio.source, &source);
     // Stems are checked against the mix (rate, length, alignment, null test) before
     // anything is written, and their processed sum is what the bus chain masters.
     let mut warnings = Vec::new();
@@ -269,6 +269,9 @@ pub fn render(
         }
         None => None,
     };
+    if let Some(target) = target_lufs {
+        preflight.push(preflight::already_mastered(&source, target));
+    }
     let assist = job
         .assist_pct
         .map(|pct| reference::assist::suggest(signal, rate, &mut settings.eq, pct));

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lathe::dsp::ChainSettings;
+use lathe::render::preflight::Severity;
 use lathe::render::{self, formats, Fades, Format, Metadata, RenderJob, RenderReport, Stage};
 
 const USAGE: &str = "\
@@ -555,7 +556,12 @@ fn print_summary(report: &RenderReport) {
         s.duration_s, s.sample_rate, s.integrated_lufs, s.loudness_range_lu, s.true_peak_dbtp
     );
     for c in &report.preflight {
-        let mark = if c.passed { "ok  " } else { "NOTE" };
+        let mark = match c.severity {
+            Severity::Ok => "ok     ",
+            Severity::Note => "note   ",
+            Severity::Warning => "WARNING",
+            Severity::Problem => "PROBLEM",
+        };
         println!("check    {mark} {:<16} {}", c.name, c.detail);
     }
     if let Some(st) = &report.stems {

@@ -14,7 +14,7 @@ use crate::dsp::ChainSettings;
 use crate::render::decode::SourceFormat;
 use crate::render::formats::Format;
 use crate::render::measure::Measurement;
-use crate::render::preflight::Check;
+use crate::render::preflight::{Check, Severity};
 use crate::render::reference::assist::AssistRecord;
 use crate::render::reference::ReferenceRecord;
 use crate::render::stems::StemsRecord;
@@ -121,6 +121,8 @@ impl From<&Loudness> for LoudnessRecord {
 pub struct CheckRecord {
     pub name: String,
     pub passed: bool,
+    /// "ok", "note", "warning" or "problem" (`preflight::Severity`).
+    pub severity: Severity,
     pub detail: String,
 }
 
@@ -180,6 +182,7 @@ impl From<&Check> for CheckRecord {
         Self {
             name: c.name.to_string(),
             passed: c.passed,
+            severity: c.severity,
             detail: c.detail.clone(),
         }
     }

@@ -11,6 +11,7 @@ use base64::Engine as _;
 
 use super::document::{MeasurementRecord, ReportDocument};
 use super::Plots;
+use crate::render::preflight::Severity;
 use crate::render::LOUDNESS_TOLERANCE_LU;
 
 /// Escapes text for HTML element content and double- or single-quoted attribute values
@@ -82,6 +83,8 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowra
 td.file { overflow-wrap: anywhere; }
 .pass, .fail { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
 .pass { color: var(--ok); background: var(--ok-bg); } .fail { color: var(--bad); background: var(--bad-bg); }
+.sev-note, .sev-warning { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
+.sev-note { color: var(--accent); background: #e6eefa; } .sev-warning { color: #8a5a00; background: #fdf0d5; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 10px; overflow-x: auto; font-size: 12.5px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 "#;
@@ -232,21 +235,42 @@ fn summary(h: &mut String, doc: &ReportDocument) {
             None,
         );
     }
-    let failed = doc.preflight.iter().filter(|c| !c.passed).count();
+    // Red only for a problem: a note (a short pre-gap, a 16-bit source) is no alarm.
+    let count = |sev: Severity| doc.preflight.iter().filter(|c| c.severity == sev).count();
+    let (problems, warnings, notes) = (
+        count(Severity::Problem),
+        count(Severity::Warning),
+        count(Severity::Note),
+    );
+    let findings: Vec<String> = [
+        (problems, "problem"),
+        (warnings, "warning"),
+        (notes, "note"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+    .collect();
     card(
         h,
         "Pre-flight",
         &format!(
             "{} of {} passed",
-            doc.preflight.len() - failed,
+            doc.preflight.iter().filter(|c| c.passed).count(),
             doc.preflight.len()
         ),
-        if failed == 0 {
-            "nothing to report"
+        &if findings.is_empty() {
+            "nothing to report".to_string()
         } else {
-            "see the findings below"
+            format!("{}; see the findings below", findings.join(", "))
         },
-        Some(failed == 0),
+        if problems > 0 {
+            Some(false)
+        } else if warnings > 0 {
+            None
+        } else {
+            Some(true)
+        },
     );
     h.push_str("</section>\n");
 }
@@ -292,10 +316,11 @@ fn preflight(h: &mut String, doc: &ReportDocument) {
          <tr><th>Check</th><th>Result</th><th>Detail</th></tr>\n",
     );
     for c in &doc.preflight {
-        let badge = if c.passed {
-            "<span class=\"pass\">pass</span>"
-        } else {
-            "<span class=\"fail\">flag</span>"
+        let badge = match c.severity {
+            Severity::Ok => "<span class=\"pass\">pass</span>",
+            Severity::Note => "<span class=\"sev-note\">note</span>",
+            Severity::Warning => "<span class=\"sev-warning\">warning</span>",
+            Severity::Problem => "<span class=\"fail\">problem</span>",
         };
         let _ = writeln!(
             h,
