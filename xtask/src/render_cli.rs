@@ -788,6 +788,13 @@ mod tests {
     }
 
     #[test]
+    fn every_platform_named_in_the_hint_has_a_target() {
+        for name in PLATFORMS {
+            assert!(platform_target(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
     fn stem_mistakes_are_refused_with_a_reason() {
         let err = |line: &str| parse(args(line)).err().expect(line).to_string();
         assert!(err("mix.wav --stems").contains("one to four"));
