@@ -25,7 +25,7 @@ Arguments:
                          44.1 to 192 kHz, mono or stereo. It is only read, never changed.
 
 Loudness and level:
-  --target <LUFS>        Integrated loudness of the masters, e.g. --target -14
+  --target <LUFS>        Integrated loudness of the masters, -36 to -5, e.g. --target -14
                          (--target reference takes the reference's, see --reference)
   --platform <name>      Take the target from a platform: spotify (-14), apple (-16),
                          youtube (-14), amazon (-14), tidal (-14), deezer (-15), ebu (-23),
@@ -44,6 +44,7 @@ Deliverables:
                          flat TPDF dither).
   --fade-in <ms>         Fade the start in over this many milliseconds, e.g. --fade-in 20
   --fade-out <s>         Fade the end out over this many seconds, e.g. --fade-out 8
+                         (the two fades together no longer than the mix)
   --title <text>         Metadata written into every file (INFO, ID3v2, Vorbis comments):
   --artist <text>          e.g. --title \"Night Drive\" --artist \"The Band\"
   --album <text>           (a value ending in .toml masters an album instead; see Album)

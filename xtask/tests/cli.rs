@@ -175,6 +175,22 @@ fn a_missing_settings_file_is_named_once_with_its_cause_once() {
     );
     assert_eq!(line.matches("No such file").count(), 1, "{line}");
     assert_eq!(line.matches("nope.toml").count(), 1, "{line}");
+    // A settings file with a typo: its place and the field on one line, still exit 1.
+    std::fs::write(dir.join("typo.toml"), "[limiter]\nceilin_dbtp = -1\n").unwrap();
+    let r = lathe(
+        &dir,
+        &["render", mix.to_str().unwrap(), "--settings", "typo.toml"],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "typo.toml: not a valid settings file: line 2, column 1: unknown field `ceilin_dbtp`"
+        ),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(dir.join("typo.toml")).unwrap();
     // A missing mix likewise.
     let line = refused(&dir, &["render", "missing.wav"], 1, &["missing.wav"]);
     assert_eq!(line.matches("No such file").count(), 1, "{line}");
