@@ -224,9 +224,10 @@ impl Default for OutputSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     /// On one line (where, then what): toml's own message draws the line with a caret under
-    /// it, which a one-line refusal cannot hold (issue 18).
+    /// it, which a one-line refusal cannot hold (issue 18). Not a `source` either, so an
+    /// error chain printed in full does not bring the multi-line report back.
     #[error("not a valid settings file: {}", one_line(.0))]
-    Parse(#[from] toml::de::Error),
+    Parse(toml::de::Error),
     #[error("`{field}` = {value} is outside its range {min} to {max}")]
     OutOfRange {
         field: String,
@@ -234,6 +235,12 @@ pub enum SettingsError {
         min: f32,
         max: f32,
     },
+}
+
+impl From<toml::de::Error> for SettingsError {
+    fn from(e: toml::de::Error) -> Self {
+        Self::Parse(e)
+    }
 }
 
 /// `line 2, column 1: unknown field ...` from toml's multi-line report.
@@ -378,6 +385,7 @@ mod tests {
         let e = ChainSettings::from_toml("[limiter]\nceilin_dbtp = -1\n").unwrap_err();
         let text = e.to_string();
         assert!(!text.contains('\n'), "{text}");
+        assert!(std::error::Error::source(&e).is_none());
         assert!(
             text.contains("line 2, column 1: unknown field `ceilin_dbtp`"),
             "{text}"
