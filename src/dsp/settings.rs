@@ -223,8 +223,11 @@ impl Default for OutputSettings {
 /// Why a settings file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("not a valid settings file: {0}")]
-    Parse(#[from] toml::de::Error),
+    /// On one line (where, then what): toml's own message draws the line with a caret under
+    /// it, which a one-line refusal cannot hold (issue 18). Not a `source` either, so an
+    /// error chain printed in full does not bring the multi-line report back.
+    #[error("not a valid settings file: {}", one_line(.0))]
+    Parse(toml::de::Error),
     #[error("`{field}` = {value} is outside its range {min} to {max}")]
     OutOfRange {
         field: String,
@@ -232,6 +235,25 @@ pub enum SettingsError {
         min: f32,
         max: f32,
     },
+}
+
+impl From<toml::de::Error> for SettingsError {
+    fn from(e: toml::de::Error) -> Self {
+        Self::Parse(e)
+    }
+}
+
+/// `line 2, column 1: unknown field ...` from toml's multi-line report.
+fn one_line(e: &toml::de::Error) -> String {
+    let full = e.to_string();
+    let place = full
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("TOML parse error at "))
+        .map(|p| format!("{p}: "))
+        .unwrap_or_default();
+    let what: Vec<&str> = e.message().lines().map(str::trim).collect();
+    format!("{place}{}", what.join("; "))
 }
 
 impl ChainSettings {
@@ -356,6 +378,18 @@ mod tests {
         s.target.learned_gain_db = 3.125;
         let back = ChainSettings::from_toml(&s.to_toml()).unwrap();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn a_parse_error_is_one_line_with_its_place() {
+        let e = ChainSettings::from_toml("[limiter]\nceilin_dbtp = -1\n").unwrap_err();
+        let text = e.to_string();
+        assert!(!text.contains('\n'), "{text}");
+        assert!(std::error::Error::source(&e).is_none());
+        assert!(
+            text.contains("line 2, column 1: unknown field `ceilin_dbtp`"),
+            "{text}"
+        );
     }
 
     #[test]

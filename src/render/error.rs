@@ -11,6 +11,17 @@ pub enum RenderError {
     Decode(#[from] DecodeError),
     #[error(transparent)]
     Report(#[from] super::report::ReportError),
+    /// A job that breaks a rule (a range, a contradiction): the caller's mistake, refused
+    /// before any work.
+    #[error(transparent)]
+    Job(#[from] super::job::JobError),
+    /// The output folder (or a folder on the way to it) cannot be written. The cause is in
+    /// the message and not a `source`, so a printed chain names it once.
+    #[error("{}: the output folder is not writable ({cause})", .path.display())]
+    OutputNotWritable {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("{path}: {source}")]
     Settings {
         path: PathBuf,

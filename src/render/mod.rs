@@ -13,6 +13,7 @@ pub mod encode;
 pub mod error;
 pub mod fade;
 pub mod formats;
+pub mod job;
 pub mod master;
 pub mod measure;
 pub mod metadata;
@@ -32,6 +33,7 @@ pub use cancel::Cancel;
 pub use error::RenderError;
 pub use fade::Fades;
 pub use formats::{Format, DEFAULT_FORMATS};
+pub use job::JobError;
 pub use measure::Measurement;
 pub use metadata::Metadata;
 
@@ -195,8 +197,10 @@ pub fn render(
     job: &RenderJob,
     progress: &mut dyn FnMut(Stage, f64),
 ) -> Result<RenderReport, RenderError> {
-    // Refuse early what would be refused late: unreadable input is found by decoding, but
-    // an existing master or an output that is the input itself costs nothing to check.
+    // Refuse early what would be refused late: ranges and contradictions first, then an
+    // existing master or an output that is the input itself, which cost nothing to check;
+    // unreadable input is found by decoding.
+    job.validate()?;
     let names = |rate: u32| -> Vec<(Format, String)> {
         job.formats
             .iter()
@@ -217,9 +221,16 @@ pub fn render(
         check_target(&job.out_dir.join(name), &job.mix, job.force)?;
     }
 
+    // Creating the staging folder is the test that the output folder is writable: a
+    // read-only folder is refused now, not after the work. Dropped on any error (or Ctrl-C),
+    // it removes itself and every folder it created.
+    let staging = Staging::create(&job.out_dir)?;
+
     progress(Stage::Decode, 0.0);
     let mut audio = decode::decode_file(&job.mix)?;
     progress(Stage::Decode, 1.0);
+    job.fades.check_fits(audio.duration_s())?;
+    job.cancel.check()?;
     let rate = audio.sample_rate;
     let source = measure::measure(&audio.channels, rate);
     let mut preflight = preflight::check(&audio.channels, rate, &audio.source, &source);
@@ -255,7 +266,8 @@ pub fn render(
     resources::check_room(&job.out_dir, needed)?;
     job.cancel.check()?;
 
-    let mut settings = job.settings.clamped();
+    // `validate` refused settings out of range, so this is the settings as given.
+    let mut settings = job.settings;
     // Automatic decisions (reference curve, assistant moves) go into the settings before
     // the loudness solve, so the target is met with them in place.
     let mut target_lufs = job.target_lufs;
@@ -316,6 +328,7 @@ pub fn render(
     job.cancel.check()?;
     deliver_and_report(
         job,
+        staging,
         DeliveryInputs {
             mastered,
             rate,
@@ -429,6 +442,7 @@ struct DeliveryInputs {
 /// from the staging folder to the output folder.
 fn deliver_and_report(
     job: &RenderJob,
+    staging: Staging,
     inputs: DeliveryInputs,
     progress: &mut dyn FnMut(Stage, f64),
 ) -> Result<RenderReport, RenderError> {
@@ -454,7 +468,6 @@ fn deliver_and_report(
     // Rate conversion, encoding and verification overlap (src/render/deliver.rs).
     progress(Stage::Deliver, 0.0);
     job.cancel.check()?;
-    let staging = Staging::create(&job.out_dir)?;
     // The report draws the streaming master (the first lossless file). Its worker draws the
     // pictures too, while the MP3 encodes on the other core.
     let report_master = deliverable_names

@@ -12,30 +12,27 @@ const USAGE: &str = "\
 Reads a DDP 2.00 audio CD image back and prints its tracks, times, ISRCs, CD-TEXT and
 checksums. Exits with failure when a file does not match CHECKSUM.MD5.
 
-Usage: cargo xtask ddp-info <dir>
+Usage: {prog} ddp-info <dir>
 
 Arguments:
   <dir>        The folder holding DDPID, DDPMS and the files they name, e.g. masters/album/DDP
 ";
 
-pub fn run(args: Vec<String>) -> ExitCode {
+/// `prog` is the command as the user typed it (`cargo xtask` or `lathe`), for the help.
+pub fn run(prog: &str, args: Vec<String>) -> ExitCode {
     let result = match args.as_slice() {
         [flag] if flag == "-h" || flag == "--help" => {
-            print!("{USAGE}");
+            print!("{}", USAGE.replace("{prog}", prog));
             return ExitCode::SUCCESS;
         }
-        [dir] => info(PathBuf::from(dir)),
-        _ => {
-            eprint!("{USAGE}");
-            return ExitCode::FAILURE;
-        }
+        [dir] if !dir.starts_with('-') => info(PathBuf::from(dir)),
+        _ => crate::cli::usage(format!(
+            "{prog} ddp-info takes one DDP folder, e.g. {prog} ddp-info masters/album/DDP"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => crate::cli::fail(&e),
     }
 }
 

@@ -12,9 +12,7 @@
 
 mod bench_quality;
 mod bench_render;
-mod ddp_info;
 mod peers;
-mod render_cli;
 
 use std::process::{Command, ExitCode};
 
@@ -53,11 +51,13 @@ fn test(extra: Vec<String>) -> ExitCode {
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
-        Some("render") => render_cli::run(args.collect()),
+        // The same functions the installed `lathe` command runs (src/bin/lathe.rs).
+        Some(c @ ("render" | "ddp-info")) => {
+            xtask::run_command("cargo xtask", c, args.collect()).unwrap_or(ExitCode::FAILURE)
+        }
         Some("test") => test(args.collect()),
         Some("bench-render") => bench_render::main(),
         Some("bench-quality") => bench_quality::main(args.collect()),
-        Some("ddp-info") => ddp_info::run(args.collect()),
         _ => match nice_plug_xtask::main() {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {

@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lathe::dsp::ChainSettings;
+use lathe::render::job::FadeEnd;
 use lathe::render::preflight::Severity;
-use lathe::render::{self, formats, Fades, Format, Metadata, RenderJob, RenderReport, Stage};
+use lathe::render::{
+    self, formats, Fades, Format, JobError, Metadata, RenderJob, RenderReport, Stage,
+};
 
 const USAGE: &str = "\
 Masters a mix offline through Lathe's chain and writes every deliverable, each decoded back
@@ -21,9 +24,11 @@ Usage: cargo xtask render <mix> [options]
 Arguments:
   <mix>                  The mix: WAV (16/24/32-bit int, 32/64-bit float), AIFF/AIFC or FLAC,
                          44.1 to 192 kHz, mono or stereo. It is only read, never changed.
+                         A lossy mix (MP3, AAC in .m4a, Ogg Vorbis) is accepted with a
+                         warning: mastering bakes its codec's artefacts in.
 
 Loudness and level:
-  --target <LUFS>        Integrated loudness of the masters, e.g. --target -14
+  --target <LUFS>        Integrated loudness of the masters, -36 to -5, e.g. --target -14
                          (--target reference takes the reference's, see --reference)
   --platform <name>      Take the target from a platform: spotify (-14), apple (-16),
                          youtube (-14), amazon (-14), tidal (-14), deezer (-15), ebu (-23),
@@ -42,6 +47,7 @@ Deliverables:
                          flat TPDF dither).
   --fade-in <ms>         Fade the start in over this many milliseconds, e.g. --fade-in 20
   --fade-out <s>         Fade the end out over this many seconds, e.g. --fade-out 8
+                         (the two fades together no longer than the mix)
   --title <text>         Metadata written into every file (INFO, ID3v2, Vorbis comments):
   --artist <text>          e.g. --title \"Night Drive\" --artist \"The Band\"
   --album <text>           (a value ending in .toml masters an album instead; see Album)
@@ -102,7 +108,40 @@ Example:
       --title \"Francium\" --out masters/francium
 ";
 
-/// Targets of the platforms `--platform` knows, LUFS integrated.
+/// Every option `parse` knows, for the "did you mean" of an unknown one.
+const OPTIONS: &[&str] = &[
+    "--help",
+    "--settings",
+    "--target",
+    "--reference",
+    "--match-amount",
+    "--match-smoothing",
+    "--assist",
+    "--assist-amount",
+    "--platform",
+    "--ceiling",
+    "--formats",
+    "--fade-in",
+    "--fade-out",
+    "--title",
+    "--artist",
+    "--album",
+    "--isrc",
+    "--year",
+    "--out",
+    "--force",
+    "--json",
+    "--noise-shaping",
+    "--as-set",
+    "--stems",
+    "--allow-offset",
+];
+
+/// The names `--platform` takes (`custom` is `--target`).
+const PLATFORMS: &[&str] = &[
+    "spotify", "apple", "youtube", "amazon", "tidal", "deezer", "ebu", "atsc", "cd",
+];
+
 /// The target of a `--platform` name, from the plugin's own table (`dsp::platforms`);
 /// `custom` is no platform here, `--target` says the number.
 fn platform_target(name: &str) -> Option<f64> {
@@ -203,7 +242,13 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
             "--platform" => {
                 let name = it.next().context("--platform needs a name")?;
                 if platform_target(&name).is_none() {
-                    bail!("--platform: unknown platform '{name}' (see --help)");
+                    let hint = crate::cli::nearest(&name, PLATFORMS)
+                        .map(|k| format!("; did you mean {k}?"))
+                        .unwrap_or_default();
+                    bail!(
+                        "--platform {name} is unknown{hint} (one of {})",
+                        PLATFORMS.join(", ")
+                    );
                 }
                 parsed.platform = Some(name);
             }
@@ -250,7 +295,14 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
                 }
             }
             "--allow-offset" => parsed.allow_offset = true,
-            s if s.starts_with('-') => bail!("unknown option {s}\n\n{USAGE}"),
+            s if s.starts_with('-') => {
+                // One line, with the nearest option when the word looks like a typo of one;
+                // the whole help would bury the mistake.
+                let hint = crate::cli::nearest(s, OPTIONS)
+                    .map(|k| format!("; did you mean {k}?"))
+                    .unwrap_or_default();
+                bail!("unknown option {s}{hint} (--help lists the options)");
+            }
             s if mix.is_none() => mix = Some(PathBuf::from(s)),
             s => bail!("one mix at a time; got a second one: {s}"),
         }
@@ -279,9 +331,6 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
     if parsed.as_set && (parsed.target_lufs.is_some() || parsed.platform.is_some()) {
         bail!("--as-set renders without a loudness target; leave out --target and --platform");
     }
-    if parsed.fades.fade_in_ms < 0.0 || parsed.fades.fade_out_s < 0.0 {
-        bail!("fades cannot be negative");
-    }
     if parsed.stems.len() > 4 {
         bail!("--stems: at most four stems (rhythm, harmony, low, vocal)");
     }
@@ -297,7 +346,7 @@ fn parse(args: Vec<String>) -> Result<Option<Args>> {
         }
         return Ok(Some(parsed));
     }
-    parsed.mix = mix.with_context(|| format!("no mix given\n\n{USAGE}"))?;
+    parsed.mix = mix.context("no mix given (--help shows how to call it)")?;
     Ok(Some(parsed))
 }
 
@@ -463,10 +512,71 @@ fn print_album_summary(report: &lathe::render::album::AlbumReport) {
     }
 }
 
+/// Which options the command line set, so a refusal names the one the user typed.
+struct Given {
+    ceiling: bool,
+}
+
+/// A job the library refused, as one line naming the option and its allowed range: a usage
+/// error (exit code 2).
+fn refusal(e: &JobError, given: &Given, job: &RenderJob) -> anyhow::Error {
+    let line = match e {
+        JobError::Target { value, min, max } => {
+            // `--target 14` is nearly always `--target -14` with the minus forgotten.
+            let hint = if *value > 0.0 && (f64::from(*min)..=f64::from(*max)).contains(&-value) {
+                format!("; did you mean --target -{value}?")
+            } else {
+                String::new()
+            };
+            format!("--target {value} is outside {min} to {max} LUFS{hint}")
+        }
+        JobError::Setting {
+            field,
+            value,
+            min,
+            max,
+        } if field == "limiter.ceiling_dbtp" && given.ceiling => {
+            format!("--ceiling {value} is outside {min} to {max} dBTP")
+        }
+        JobError::Fade { which, value } => {
+            let unit = if *which == FadeEnd::In { "ms" } else { "s" };
+            format!("--{which} {value} {unit}: a fade is 0 or more")
+        }
+        JobError::FadesLongerThanMix {
+            fade_in_s,
+            fade_out_s,
+            mix_s,
+        } => format!(
+            "--fade-in {} ms and --fade-out {fade_out_s} s together are longer than {} \
+             ({mix_s:.2} s); they may total 0 to {mix_s:.2} s",
+            fade_in_s * 1000.0,
+            job.mix.display()
+        ),
+        JobError::MatchAmount { value, min, max } => {
+            format!("--match-amount {value} is outside {min} to {max} %")
+        }
+        JobError::MatchSmoothing { value, min, max } => {
+            format!("--match-smoothing {value} is outside {min} to {max} octaves")
+        }
+        JobError::AssistAmount { value } => {
+            format!("--assist-amount {value} is outside 0 to 100 %")
+        }
+        JobError::ReferenceTargetWithoutSolve => "--as-set renders without a loudness target, \
+            --target reference asks for one; give one of them"
+            .to_string(),
+        // Any other rule: the library's own words.
+        other => other.to_string(),
+    };
+    crate::cli::Usage(line).into()
+}
+
 fn render(args: Args) -> Result<()> {
     if let Some(path) = args.album.clone() {
         return render_album(args, path);
     }
+    let options = Given {
+        ceiling: args.ceiling_dbtp.is_some(),
+    };
     // The settings file may carry [stems.<role>] sections beside the chain's.
     let (mut settings, stem_settings) = match &args.settings {
         Some(path) => {
@@ -475,15 +585,8 @@ fn render(args: Args) -> Result<()> {
         }
         None => (ChainSettings::default(), Default::default()),
     };
+    // The range is the library's rule (`RenderJob::validate`); `refusal` names the option.
     if let Some(ceiling) = args.ceiling_dbtp {
-        let range = lathe::dsp::settings::CEILING_DBTP;
-        if !(range.min..=range.max).contains(&ceiling) {
-            bail!(
-                "--ceiling {ceiling} is outside {} to {} dBTP",
-                range.min,
-                range.max
-            );
-        }
         settings.limiter.ceiling_dbtp = ceiling;
     }
     let target_lufs = match (&args.platform, args.target_lufs) {
@@ -524,6 +627,10 @@ fn render(args: Args) -> Result<()> {
     if let Some(formats) = args.formats {
         job.formats = formats;
     }
+    // The job's rules, before any work or progress bar; `render` checks them again.
+    if let Err(e) = job.validate() {
+        return Err(refusal(&e, &options, &job));
+    }
     // Ctrl-C stops the render between blocks; the staging folder goes with it.
     let cancel = job.cancel.clone();
     let _ = ctrlc::set_handler(move || cancel.cancel());
@@ -531,7 +638,10 @@ fn render(args: Args) -> Result<()> {
     let mut progress = Progress::new();
     let report = render::render(&job, &mut |stage, f| progress.update(stage, f));
     progress.bar.finish_and_clear();
-    let report = report?;
+    let report = match report {
+        Err(render::RenderError::Job(e)) => return Err(refusal(&e, &options, &job)),
+        r => r?,
+    };
     if args.json {
         // The same document the render wrote beside the masters.
         let path = job.out_dir.join(render::report::JSON_NAME);
@@ -641,20 +751,21 @@ fn print_summary(report: &RenderReport) {
     );
 }
 
-pub fn run(args: Vec<String>) -> ExitCode {
-    let result = parse(args).and_then(|parsed| match parsed {
-        None => {
-            print!("{USAGE}");
+/// `prog` is the command as the user typed it (`cargo xtask` or `lathe`), for the help.
+/// Exit codes: 0 done, 2 a usage error (nothing was read or written), 1 anything else.
+pub fn run(prog: &str, args: Vec<String>) -> ExitCode {
+    let result = match parse(args) {
+        // Every parse error is a mistake in the command line.
+        Err(e) => Err(crate::cli::Usage(crate::cli::message(&e)).into()),
+        Ok(None) => {
+            print!("{}", USAGE.replace("cargo xtask", prog));
             Ok(())
         }
-        Some(args) => render(args),
-    });
+        Ok(Some(args)) => render(args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => crate::cli::fail(&e),
     }
 }
 
@@ -683,6 +794,13 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((a.stems.len(), a.mix), (1, PathBuf::from("mix.wav")));
+    }
+
+    #[test]
+    fn every_platform_named_in_the_hint_has_a_target() {
+        for name in PLATFORMS {
+            assert!(platform_target(name).is_some(), "{name}");
+        }
     }
 
     #[test]
