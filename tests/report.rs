@@ -117,7 +117,16 @@ fn the_json_parses_back_with_the_measured_figures() {
     assert!((mix.true_peak_dbtp.unwrap() + 2.6).abs() < 0.1, "{mix:?}");
     assert_eq!(back.mix.container, "FLAC");
 
-    assert_eq!(back.preflight.len(), 7);
+    // The seven checks of the mix, its codec, and (with a target) whether it looks mastered.
+    assert_eq!(back.preflight.len(), 9);
+    let names: Vec<&str> = back.preflight.iter().map(|c| c.name.as_str()).collect();
+    assert!(names.contains(&"source codec") && names.contains(&"already mastered"));
+    let lead = back
+        .preflight
+        .iter()
+        .find(|c| c.name == "leading silence")
+        .unwrap();
+    assert_eq!(lead.severity, lathe::render::preflight::Severity::Note);
     let loudness = back.loudness.expect("a solved target");
     assert!(loudness.reached);
     assert_eq!(back.settings.limiter.drive_db, loudness.drive_db);
