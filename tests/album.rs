@@ -85,6 +85,19 @@ fn an_album_renders_to_tracks_a_ddp_image_and_one_cd_stream() {
     let [a, b] = &report.tracks[..] else {
         panic!("{} tracks", report.tracks.len())
     };
+    // One naming scheme: each track's folder and every file in it are named after its title
+    // (made safe for any file system), as a single's files are after `--title`.
+    for (n, (t, title)) in [(a, TITLE_1), (b, TITLE_2)].into_iter().enumerate() {
+        let safe = lathe::render::naming::safe_title(title).unwrap();
+        let folder = job.out_dir.join(format!("{:02} {safe}", n + 1));
+        assert_eq!(
+            t.render.deliverables[0].path,
+            folder.join(format!("{safe}_44k1_16bit.wav"))
+        );
+        let paths = t.render.report.clone().unwrap();
+        assert_eq!(paths.html, folder.join(format!("{safe}.report.html")));
+        assert!(paths.html.exists() && paths.json.exists());
+    }
     let lufs = |t: &album::AlbumTrackReport| t.render.deliverables[0].measurement.integrated_lufs;
     assert!((lufs(b) + 14.0).abs() <= 0.1, "{}", lufs(b));
     let mix_gap = -17.48 - -17.79 + 0.5;

@@ -129,11 +129,12 @@ fn every_deliverable_lands_on_the_target_under_the_ceiling() {
             assert!(tp <= ceiling as f64, "{}: {tp:.3} dBTP", d.path.display());
         }
         // The deliverables and the report, nothing else: the staging folder is gone.
+        let stem = mix.trim_end_matches(".flac");
         let mut expected: Vec<String> = report
             .deliverables
             .iter()
             .map(|d| d.path.file_name().unwrap().to_string_lossy().into_owned())
-            .chain(["report.html".into(), "report.json".into()])
+            .chain([format!("{stem}.report.html"), format!("{stem}.report.json")])
             .collect();
         expected.sort();
         assert_eq!(listing(&out), expected);
@@ -224,7 +225,7 @@ fn cancel_at(stop_at: fn(Stage, f64) -> bool, name: &str) {
     let out = scratch(name);
     let mix = data("francium_excerpt.flac");
     // An earlier master the engineer keeps, which --force would replace on success only.
-    let earlier = out.join(WAVS[3].file_name(&mix, 48_000));
+    let earlier = out.join(WAVS[3].file_name("francium_excerpt", 48_000));
     std::fs::write(&earlier, b"earlier master").unwrap();
     let before = listing(&out);
     let mut job = RenderJob::new(mix, out.clone(), ChainSettings::default());

@@ -186,7 +186,9 @@ fn render_matched(name: &str, amount_pct: f32) -> (ReportDocument, PathBuf) {
     options.amount_pct = amount_pct;
     job.reference = Some(options);
     let report = render::render(&job, &mut |_, _| {}).expect("render");
-    let text = std::fs::read_to_string(out.join(render::report::JSON_NAME)).unwrap();
+    let paths = report.report.clone().expect("a report");
+    assert_eq!(paths, job.report_paths());
+    let text = std::fs::read_to_string(&paths.json).unwrap();
     let doc = ReportDocument::from_json(&text).unwrap();
     assert_eq!(doc.reference, report.reference);
     (doc, out)
@@ -213,12 +215,13 @@ fn the_distance_to_the_reference_falls_and_the_targets_still_hold() {
         assert!((lufs + 14.0).abs() <= 0.1, "{lufs} LUFS");
         assert!(d.measurement.true_peak_dbtp.unwrap() <= -1.0);
         // The settings the master was made with carry the curve and read back.
-        let back = render::load_settings(&out.join(reference::SETTINGS_NAME)).unwrap();
+        let settings_file = format!("francium_excerpt.{}", reference::SETTINGS_NAME);
+        let back = render::load_settings(&out.join(settings_file)).unwrap();
         assert_eq!(back.match_eq, doc.settings.match_eq);
         assert_eq!(back.match_eq.amount_pct, amount);
         assert_eq!(r.mid_sections.len(), MATCH_BELLS + 2);
         assert_eq!(r.side_sections.len(), SIDE_BANDS);
-        let html = std::fs::read_to_string(out.join(render::report::HTML_NAME)).unwrap();
+        let html = std::fs::read_to_string(out.join("francium_excerpt.report.html")).unwrap();
         assert!(html.contains("Reference matching") && html.contains("Fitted sections"));
         // Issue 16: report.json carries the smoothing, the neighbour step and the low-band
         // correlations; the master's bass is no less correlated than the mix's; the html
@@ -305,12 +308,14 @@ fn the_assistant_moves_at_most_3_db_and_its_settings_read_back() {
             a.moves.iter().map(|m| m.move_db).collect::<Vec<_>>()
         );
         // Written into the settings the render used, and readable through --settings.
-        let path = out.join(assist::SETTINGS_NAME);
+        let stem = name.trim_end_matches(".flac");
+        let path = out.join(format!("{stem}.{}", assist::SETTINGS_NAME));
+        assert_eq!(a.settings_file, format!("{stem}.settings.assisted.toml"));
         let back = render::load_settings(&path).expect("settings.assisted.toml reads back");
         assert_eq!(back.eq, report.settings.eq);
         assert_eq!(back.eq.low_shelf.gain_db, a.moves[0].after_db);
         assert_eq!(back.eq.high_shelf.gain_db, a.moves[4].after_db);
-        let json = std::fs::read_to_string(out.join(render::report::JSON_NAME)).unwrap();
+        let json = std::fs::read_to_string(out.join(format!("{stem}.report.json"))).unwrap();
         let doc = ReportDocument::from_json(&json).unwrap();
         assert_eq!(doc.assist.as_ref(), Some(a));
         let _ = std::fs::remove_dir_all(&out);

@@ -79,9 +79,9 @@ fn a_48k_mix_renders_to_a_48k_24_bit_wav_under_the_ceiling() {
     assert_eq!(
         names,
         [
+            "francium_excerpt.report.html",
+            "francium_excerpt.report.json",
             "francium_excerpt_48k_24bit.wav",
-            "report.html",
-            "report.json"
         ]
     );
 }
@@ -331,11 +331,15 @@ fn the_renderer_writes_only_inside_its_output_folder() {
     std::fs::write(&victim, b"not yours to overwrite").unwrap();
     let out_dir = root.join("out");
     std::fs::create_dir_all(&out_dir).unwrap();
+    // A title that tries to leave the folder: the files are named after it, made safe.
+    let title = "../../victim\0/etc/passwd";
+    let stem = lathe::render::naming::master_name(&mix, Some(title));
+    assert_eq!(stem, "______victim__etc_passwd");
     let name = Format::Wav {
         rate: 48_000,
         bits: 24,
     }
-    .file_name(&mix, 48_000);
+    .file_name(&stem, 48_000);
     std::os::unix::fs::symlink(&victim, out_dir.join(&name)).unwrap();
 
     let mut j = job(mix, out_dir.clone(), ChainSettings::default());
@@ -349,7 +353,7 @@ fn the_renderer_writes_only_inside_its_output_folder() {
     ];
     j.force = true;
     j.metadata = lathe::render::Metadata {
-        title: Some("../../victim\0/etc/passwd".into()),
+        title: Some(title.into()),
         artist: Some("/tmp/x\r\n".into()),
         album: Some("..".into()),
         ..Default::default()
@@ -384,11 +388,11 @@ fn the_renderer_writes_only_inside_its_output_folder() {
     assert_eq!(
         names,
         [
-            "francium_320k.mp3",
-            "francium_48k_24bit.wav",
-            "francium_96k_24bit.flac",
-            "report.html",
-            "report.json"
+            format!("{stem}.report.html"),
+            format!("{stem}.report.json"),
+            format!("{stem}_320k.mp3"),
+            format!("{stem}_48k_24bit.wav"),
+            format!("{stem}_96k_24bit.flac"),
         ]
     );
 }
@@ -473,7 +477,8 @@ fn the_render_reports_its_preflight_findings() {
         preflight::worst(&report.preflight),
         preflight::Severity::Note
     );
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let paths = report.report.as_ref().expect("a report");
+    let html = std::fs::read_to_string(&paths.html).unwrap();
     let card = html.find("Pre-flight").unwrap();
     let opening = html[..card].rfind("<div class=\"card").unwrap();
     assert!(
@@ -481,7 +486,7 @@ fn the_render_reports_its_preflight_findings() {
         "{}",
         &html[opening..card]
     );
-    let json = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let json = std::fs::read_to_string(&paths.json).unwrap();
     assert!(json.contains("\"severity\": \"note\""), "report.json");
 }
 
@@ -509,4 +514,59 @@ fn a_lossy_mix_is_mastered_with_a_warning_that_names_its_codec() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{}", codec.detail));
     assert!((120.0..=140.0).contains(&kbps), "{}", codec.detail);
+}
+
+#[test]
+fn masters_are_named_after_their_title_and_two_share_a_folder() {
+    let out = scratch("titles");
+    let mut titled = job(
+        data("francium_excerpt.flac"),
+        out.clone(),
+        ChainSettings::default(),
+    );
+    titled.metadata.title = Some("Night Drive".into());
+    let first = render::render(&titled, &mut |_, _| {}).expect("titled render");
+    // A second master in the same folder, without --force: its names are its own.
+    let untitled = job(
+        data("vibe-ace_excerpt.flac"),
+        out.clone(),
+        ChainSettings::default(),
+    );
+    let second = render::render(&untitled, &mut |_, _| {}).expect("second master");
+    assert_eq!(
+        first.deliverables[0].path,
+        out.join("Night Drive_48k_24bit.wav")
+    );
+    assert_eq!(first.report, Some(titled.report_paths()));
+    assert_eq!(second.report, Some(untitled.report_paths()));
+    let mut names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "Night Drive.report.html",
+            "Night Drive.report.json",
+            "Night Drive_48k_24bit.wav",
+            "vibe-ace_excerpt.report.html",
+            "vibe-ace_excerpt.report.json",
+            "vibe-ace_excerpt_48k_24bit.wav",
+        ]
+    );
+    // Each report describes its own master.
+    let page = std::fs::read_to_string(out.join("Night Drive.report.html")).unwrap();
+    assert!(page.contains("Night Drive_48k_24bit.wav"));
+    assert!(!page.contains("vibe-ace_excerpt_48k_24bit.wav"));
+    // A title that would leave the folder is made safe, not obeyed.
+    let mut hostile = job(
+        data("francium_excerpt.flac"),
+        out.clone(),
+        ChainSettings::default(),
+    );
+    hostile.metadata.title = Some("../escape".into());
+    let r = render::render(&hostile, &mut |_, _| {}).expect("hostile title");
+    assert_eq!(r.deliverables[0].path, out.join("___escape_48k_24bit.wav"));
+    let _ = std::fs::remove_dir_all(&out);
 }

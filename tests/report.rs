@@ -71,7 +71,9 @@ fn rendered() -> &'static Rendered {
             sample_rate: master.sample_rate,
         };
         let plots = Plots::draw(mix_audio, master_audio, doc.target_lufs).unwrap();
-        let paths = write_report_files(&dir, &doc, &plots).expect("report");
+        // The render's own report, written again with a fixed date.
+        let paths = job.report_paths();
+        write_report_files(&dir, &paths, &doc, &plots).expect("report");
         // Keep the pictures beside the report, to look at.
         std::fs::write(dir.join("loudness.png"), &plots.loudness_png).unwrap();
         std::fs::write(dir.join("spectrum.png"), &plots.spectrum_png).unwrap();
@@ -193,7 +195,7 @@ fn the_html_is_self_contained_and_shows_every_deliverable_and_check() {
     // The embedded pictures are the ones drawn from the same audio.
     assert!(r.html.contains(&html::png_data_uri(&r.plots.loudness_png)));
     assert!(r.html.contains(&html::png_data_uri(&r.plots.spectrum_png)));
-    assert!(r.dir.join("report.json").exists());
+    assert!(r.dir.join("francium_excerpt.report.json").exists());
     let leftovers: Vec<_> = std::fs::read_dir(&r.dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -258,12 +260,12 @@ fn ink_pixels(rgb: &[u8]) -> usize {
 
 #[test]
 fn the_plots_decode_and_draw_the_curves() {
-    for png in [
-        &rendered().plots.loudness_png,
-        &rendered().plots.spectrum_png,
+    for (png, height) in [
+        (&rendered().plots.loudness_png, plot::PLOT_HEIGHT),
+        (&rendered().plots.spectrum_png, plot::SPECTRUM_HEIGHT),
     ] {
         let (rgb, w, h) = decode_png(png);
-        assert_eq!((w, h), (plot::PLOT_WIDTH, plot::PLOT_HEIGHT));
+        assert_eq!((w, h), (plot::PLOT_WIDTH, height));
         // Titles, tick labels and axes are drawn: the font loaded.
         assert!(ink_pixels(&rgb) > 3_000, "{}", ink_pixels(&rgb));
     }
@@ -466,8 +468,9 @@ fn write_report_draws_the_audio_it_is_given() {
         sample_rate: 48_000,
     };
     let doc = rendered().doc.clone();
-    let paths = write_report(&dir, &doc, audio(&mix), audio(&master)).unwrap();
-    assert_eq!(paths.json, dir.join("report.json"));
+    let paths = write_report(&dir, "Night Drive", &doc, audio(&mix), audio(&master)).unwrap();
+    assert_eq!(paths.json, dir.join("Night Drive.report.json"));
+    assert_eq!(paths.html, dir.join("Night Drive.report.html"));
     let page = std::fs::read_to_string(&paths.html).unwrap();
     let plots = Plots::draw(audio(&mix), audio(&master), doc.target_lufs).unwrap();
     assert!(page.contains(&html::png_data_uri(&plots.loudness_png)));
@@ -476,4 +479,156 @@ fn write_report_draws_the_audio_it_is_given() {
         ReportDocument::from_json(&std::fs::read_to_string(&paths.json).unwrap()).unwrap(),
         doc
     );
+}
+
+/// The sentences of the page's plain summary, in order.
+fn story(html: &str) -> Vec<String> {
+    let start = html
+        .find("<section class=\"story\">")
+        .expect("a plain summary");
+    let end = start + html[start..].find("</section>").unwrap();
+    html[start..end]
+        .split("<p>")
+        .skip(1)
+        .map(|p| p.split("</p>").next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_report_opens_with_what_was_done_in_plain_words() {
+    let r = rendered();
+    let sentences = story(&r.html);
+    assert!(
+        (3..=6).contains(&sentences.len()),
+        "{} sentences: {sentences:#?}",
+        sentences.len()
+    );
+    // Before the figures, and the same words as report.json.
+    assert!(r.html.find("class=\"story\"").unwrap() < r.html.find("class=\"cards\"").unwrap());
+    assert_eq!(sentences.len(), r.doc.summary.len());
+    for (page, json) in sentences.iter().zip(&r.doc.summary) {
+        assert_eq!(*page, html::escape(json));
+    }
+    // How loud the mix was and the master is, with the figures the cards show.
+    let mix = r.doc.mix.measurement.integrated_lufs.unwrap();
+    let master = r.doc.streaming_master().unwrap().measurement;
+    let first = &r.doc.summary[0];
+    assert!(first.contains(&format!("{mix:.1} LUFS")), "{first}");
+    assert!(
+        first.contains(&format!("{:.1} LUFS", master.integrated_lufs.unwrap())),
+        "{first}"
+    );
+    // How much was limited, and what the platforms do.
+    let l = r.doc.loudness.unwrap();
+    let depth = format!("{:.1} dB", -l.peak_limiting_db);
+    assert!(r.doc.summary[1].contains(&depth), "{:?}", r.doc.summary[1]);
+    assert!(r.doc.summary.iter().any(|s| s.contains("Spotify")));
+    assert!(r.doc.summary.iter().any(|s| s.contains("tone")));
+
+    // Another render's story follows its figures: no limiting says so, fades are named.
+    let mut quiet = r.doc.clone();
+    if let Some(l) = &mut quiet.loudness {
+        l.peak_limiting_db = 0.0;
+    }
+    quiet.fades = lathe::render::Fades {
+        fade_in_ms: 20.0,
+        fade_out_s: 8.0,
+    };
+    quiet.settings.stereo.width_pct = 120.0;
+    let told = lathe::render::report::story::plain_summary(&quiet);
+    assert!(told[1].starts_with("Nothing was limited"), "{}", told[1]);
+    assert!(told
+        .iter()
+        .any(|s| s.contains("fades in over 20 ms") && s.contains("fades out over 8.0 s")));
+    assert!(told
+        .iter()
+        .any(|s| s.contains("wider stereo image (120 % width)")));
+    assert!(told.len() <= 6, "{told:#?}");
+}
+
+#[test]
+fn terms_are_explained_and_no_machine_path_is_shown() {
+    let r = rendered();
+    for term in ["LUFS", "True peak", "LRA", "PLR"] {
+        let (_, line) = html::GLOSSARY.iter().find(|(t, _)| *t == term).unwrap();
+        // On hover (a card's or a column's title) and in the glossary at the end.
+        let title = format!("title=\"{}\"", html::escape(line));
+        assert!(r.html.contains(&title), "{term} has no hover text");
+        assert!(
+            r.html
+                .contains(&format!("<dt>{term}</dt><dd>{}</dd>", html::escape(line))),
+            "{term} is not in the glossary"
+        );
+    }
+    // The folders of the machine that made it appear nowhere on the page: file names only.
+    let dir = r.dir.to_string_lossy();
+    assert!(!r.html.contains(dir.as_ref()), "the page shows {dir}");
+    let data_dir = data("").to_string_lossy().into_owned();
+    assert!(!r.html.contains(data_dir.trim_end_matches('/')));
+    assert!(
+        !r.html.contains("passes"),
+        "solver internals are not for the artist"
+    );
+}
+
+#[test]
+fn the_page_says_which_file_goes_where() {
+    let r = rendered();
+    let start = r
+        .html
+        .find("<h2>Which file goes where</h2>")
+        .expect("the table");
+    let table = &r.html[start..start + r.html[start..].find("</table>").unwrap()];
+    // This render made the four WAVs: streaming gets the 44.1 kHz/24-bit one, Bandcamp and
+    // video the 48 kHz/24-bit one; no DDP and no MP3, each with how to get one.
+    let row = |destination: &str| {
+        let at = table
+            .find(destination)
+            .unwrap_or_else(|| panic!("{destination}"));
+        table[at..at + table[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(row("Streaming").contains("francium_excerpt_44k1_24bit.wav"));
+    assert!(row("Bandcamp").contains("francium_excerpt_48k_24bit.wav"));
+    assert!(row("Video").contains("francium_excerpt_48k_24bit.wav"));
+    assert!(row("CD plant").contains("--album"));
+    assert!(row("Preview").contains("--formats"));
+    assert_eq!(r.doc.destinations.len(), 5);
+    // At -14 LUFS the master is not loud: no -2 dBTP advice.
+    assert_eq!(r.doc.loud_master_note, None);
+    assert!(!r.html.contains("class=\"advice\""));
+}
+
+#[test]
+fn the_spectrum_compares_mix_and_master_at_equal_loudness() {
+    // A master that is the mix 6 dB louder differs by nothing once level-matched.
+    let quiet = sine(1000.0, -26.0, 48_000, 5.0);
+    let loud = sine(1000.0, -20.0, 48_000, 5.0);
+    let mix = lathe::render::analysis::long_term_spectrum(&[quiet.clone(), quiet], 48_000);
+    let master = lathe::render::analysis::long_term_spectrum(&[loud.clone(), loud], 48_000);
+    let gain = lathe::render::report::level_match_db(-26.0, -20.0);
+    assert_eq!(gain, 6.0);
+    let matched: Vec<_> = mix.iter().map(|&(f, l)| (f, l + gain)).collect();
+    let diff = plot::spectrum_difference(&matched, &master);
+    let at_1k = diff
+        .iter()
+        .min_by(|a, b| (a.0 - 1000.0).abs().total_cmp(&(b.0 - 1000.0).abs()))
+        .unwrap();
+    assert!(at_1k.1.abs() < 0.01, "{at_1k:?}");
+    // Silence has no loudness to match: no gain rather than an infinite one.
+    assert_eq!(
+        lathe::render::report::level_match_db(f64::NEG_INFINITY, -14.0),
+        0.0
+    );
+    // The page says by how much the mix was moved.
+    let r = rendered();
+    let mix_lufs = r.doc.mix.measurement.integrated_lufs.unwrap();
+    let master_lufs = r
+        .doc
+        .streaming_master()
+        .unwrap()
+        .measurement
+        .integrated_lufs
+        .unwrap();
+    let moved = format!("{:.1} dB higher", master_lufs - mix_lufs);
+    assert!(r.html.contains(&moved), "{moved}");
 }

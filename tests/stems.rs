@@ -355,7 +355,7 @@ fn the_report_carries_each_stems_figures_and_stages_can_be_turned_off() {
         &mut |_, _| {},
     )
     .unwrap();
-    let json = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let json = std::fs::read_to_string(out.join("potassium_mix.report.json")).unwrap();
     let doc = ReportDocument::from_json(&json).unwrap();
     let st = doc.stems.expect("stems in report.json");
     assert_eq!(Some(&st), report.stems.as_ref());
@@ -413,7 +413,7 @@ fn the_report_carries_each_stems_figures_and_stages_can_be_turned_off() {
             .count()
             == 4
     );
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let html = std::fs::read_to_string(out.join("potassium_mix.report.html")).unwrap();
     assert!(html.contains("<h2>Stems</h2>"));
     let null = format!("{:.1} dB", st.null_test.residual_db.unwrap());
     assert!(html.contains(&null), "{null}");

@@ -7,7 +7,7 @@
 use std::f64::consts::PI;
 
 /// What to fade, in the units the command line takes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fades {
     pub fade_in_ms: f64,
     pub fade_out_s: f64,

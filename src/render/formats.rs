@@ -1,7 +1,6 @@
 //! The deliverables a mastering session hands out, by name, and the file each one becomes.
 
 use std::fmt;
-use std::path::Path;
 
 /// One deliverable format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -79,10 +78,9 @@ impl Format {
         }
     }
 
-    /// The deliverable's file name: the mix's stem, the rate and the depth, e.g.
-    /// `song_44k1_16bit.wav`, `song_320k.mp3`, `song_96k_24bit.flac`.
-    pub fn file_name(self, mix: &Path, source_rate: u32) -> String {
-        let stem = mix.file_stem().unwrap_or_default().to_string_lossy();
+    /// The deliverable's file name: the master's name (`naming::master_name`), the rate and
+    /// the depth, e.g. `song_44k1_16bit.wav`, `song_320k.mp3`, `song_96k_24bit.flac`.
+    pub fn file_name(self, stem: &str, source_rate: u32) -> String {
         match self {
             Format::Mp3 => format!("{stem}_320k.mp3"),
             _ => format!(
@@ -164,7 +162,7 @@ mod tests {
 
     #[test]
     fn names_rates_and_lists() {
-        let mix = Path::new("/x/song.wav");
+        let mix = "song";
         assert_eq!(
             DEFAULT_FORMATS[0].file_name(mix, 48_000),
             "song_44k1_16bit.wav"

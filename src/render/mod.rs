@@ -8,6 +8,7 @@ pub mod cancel;
 pub mod ddp;
 pub mod decode;
 pub mod deliver;
+pub mod destinations;
 pub mod dither;
 pub mod encode;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod job;
 pub mod master;
 pub mod measure;
 pub mod metadata;
+pub mod naming;
 pub mod preflight;
 pub mod quality;
 pub mod reference;
@@ -96,6 +98,17 @@ impl RenderJob {
             reference: None,
             assist_pct: None,
         }
+    }
+
+    /// The name every file of this master starts with: the title when the job's tags give
+    /// one, else the mix's file stem (`naming::master_name`).
+    pub fn master_name(&self) -> String {
+        naming::master_name(&self.mix, self.metadata.title.as_deref())
+    }
+
+    /// Where this job's `report.json` and `report.html` go.
+    pub fn report_paths(&self) -> report::ReportPaths {
+        report::ReportPaths::in_dir(&self.out_dir, &self.master_name())
     }
 }
 
@@ -179,6 +192,15 @@ pub struct RenderReport {
     pub reference: Option<reference::ReferenceRecord>,
     /// What the tonal-balance assistant suggested and applied, when asked for.
     pub assist: Option<reference::assist::AssistRecord>,
+    /// Where `report.json` and `report.html` were written (`None` when nothing was
+    /// delivered to report on).
+    pub report: Option<report::ReportPaths>,
+    /// Which of the files to send where (`destinations::which_file_where`).
+    pub destinations: Vec<destinations::Destination>,
+    /// Spotify's advice for a loud master that peaks above -2 dBTP, when it applies.
+    pub loud_master_note: Option<String>,
+    /// The fades the master was given.
+    pub fades: Fades,
 }
 
 /// Reads a settings file (the ChainSettings TOML format).
@@ -201,10 +223,11 @@ pub fn render(
     // existing master or an output that is the input itself, which cost nothing to check;
     // unreadable input is found by decoding.
     job.validate()?;
+    let name = job.master_name();
     let names = |rate: u32| -> Vec<(Format, String)> {
         job.formats
             .iter()
-            .map(|&f| (f, f.file_name(&job.mix, rate)))
+            .map(|&f| (f, f.file_name(&name, rate)))
             .collect()
     };
     // The mix's rate decides only FLAC's name; check the others before decoding.
@@ -213,12 +236,12 @@ pub fn render(
             check_target(&job.out_dir.join(name), &job.mix, job.force)?;
         }
     }
-    for name in [report::JSON_NAME, report::HTML_NAME] {
-        check_target(&job.out_dir.join(name), &job.mix, job.force)?;
+    for file in [naming::report_json(&name), naming::report_html(&name)] {
+        check_target(&job.out_dir.join(file), &job.mix, job.force)?;
     }
-    let settings_name = reference::settings_file_name(job);
-    if let Some(name) = settings_name {
-        check_target(&job.out_dir.join(name), &job.mix, job.force)?;
+    let settings_name = reference::settings_file_name(job, &name);
+    if let Some(file) = &settings_name {
+        check_target(&job.out_dir.join(file), &job.mix, job.force)?;
     }
 
     // Creating the staging folder is the test that the output folder is writable: a
@@ -284,9 +307,13 @@ pub fn render(
     if let Some(target) = target_lufs {
         preflight.push(preflight::already_mastered(&source, target));
     }
-    let assist = job
-        .assist_pct
-        .map(|pct| reference::assist::suggest(signal, rate, &mut settings.eq, pct));
+    let assist = job.assist_pct.map(|pct| {
+        let mut record = reference::assist::suggest(signal, rate, &mut settings.eq, pct);
+        if let Some(file) = &settings_name {
+            record.settings_file.clone_from(file);
+        }
+        record
+    });
     job.cancel.check()?;
     // The report's picture of the mix is analysed while the mix is mastered (the solve's
     // rounds leave a core free between passes), so the mix can be let go before delivery.
@@ -433,7 +460,7 @@ struct DeliveryInputs {
     stems_record: Option<stems::StemsRecord>,
     matching: Option<reference::Matching>,
     assist: Option<reference::assist::AssistRecord>,
-    settings_name: Option<&'static str>,
+    settings_name: Option<String>,
     mix_source: decode::SourceFormat,
     mix_channel_count: usize,
 }
@@ -502,6 +529,7 @@ fn deliver_and_report(
                     &mix_curves,
                     &master_curves,
                     target_lufs,
+                    report::level_match_db(source.integrated_lufs, m.integrated_lufs),
                 )?)
             } else {
                 None
@@ -526,7 +554,7 @@ fn deliver_and_report(
             assist.as_ref(),
         )?);
     }
-    if let Some(name) = settings_name {
+    if let Some(name) = &settings_name {
         reference::write_settings(&staging.path(name), &settings)?;
     }
     let ceiling = settings.limiter.ceiling_dbtp as f64;
@@ -567,7 +595,24 @@ fn deliver_and_report(
             measurement,
             codec_trim_db: w.codec_trim_db,
         })
+        .collect::<Vec<Deliverable>>();
+    let delivered: Vec<destinations::Delivered<'_>> = deliverables
+        .iter()
+        .map(|d| destinations::Delivered {
+            format: d.format,
+            path: &d.path,
+        })
         .collect();
+    let destinations = destinations::which_file_where(&delivered);
+    // Judged on the streaming master, the file the platforms get (the report's choice).
+    let loud_master_note = deliverables
+        .iter()
+        .find(|d| d.format != Format::Mp3)
+        .or(deliverables.first())
+        .and_then(|d| {
+            let m = &d.measurement;
+            destinations::loud_master_note(m.integrated_lufs, m.true_peak_dbtp)
+        });
     let mut render_report = RenderReport {
         mix: job.mix.clone(),
         source,
@@ -581,6 +626,10 @@ fn deliver_and_report(
         stems: stems_record,
         reference: reference_record,
         assist,
+        report: None,
+        destinations,
+        loud_master_note,
+        fades: job.fades,
     };
 
     // The report goes into the staging folder with the files it describes, so it appears
@@ -594,7 +643,9 @@ fn deliver_and_report(
             mix_channel_count,
             report::utc_now_rfc3339(),
         );
-        report::write_report_files(staging.dir(), &document, plots)?;
+        let paths = job.report_paths();
+        report::write_report_files(staging.dir(), &paths, &document, plots)?;
+        render_report.report = Some(paths);
     }
     progress(Stage::Report, 1.0);
     job.cancel.check()?;

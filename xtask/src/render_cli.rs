@@ -49,7 +49,8 @@ Deliverables:
   --fade-out <s>         Fade the end out over this many seconds, e.g. --fade-out 8
                          (the two fades together no longer than the mix)
   --title <text>         Metadata written into every file (INFO, ID3v2, Vorbis comments):
-  --artist <text>          e.g. --title \"Night Drive\" --artist \"The Band\"
+  --artist <text>          e.g. --title \"Night Drive\" --artist \"The Band\"; the title
+                           also names the files (Night Drive_44k1_16bit.wav)
   --album <text>           (a value ending in .toml masters an album instead; see Album)
   --isrc <code>            e.g. --isrc GB-XYZ-26-00001
   --year <yyyy>
@@ -97,10 +98,12 @@ Other:
   --out <dir>            Output folder. Default: masters/<mix name>/
   --force                Replace masters that already exist (only once the new ones are
                          complete and verified).
-  --json                 Print report.json (album_report.json for an album) on stdout
-                         instead of the summary. Every render writes report.json and
-                         report.html (with plots) beside the masters; an album also writes
-                         album_report.json and album_report.html.
+  --json                 Print the report's JSON (album_report.json for an album) on
+                         stdout instead of the summary. Every render writes
+                         <name>.report.json and <name>.report.html (with plots and a
+                         player) beside the masters, <name> being the title or the mix's
+                         file name; an album also writes album_report.json and
+                         album_report.html.
   -h, --help             This text.
 
 Example:
@@ -595,9 +598,10 @@ fn render(args: Args) -> Result<()> {
         (None, Some(t)) => Some(t),
         (None, None) => Some(render::DEFAULT_TARGET_LUFS),
     };
+    // The default folder is named as the files are: after the title, else the mix.
     let out_dir = args.out.clone().unwrap_or_else(|| {
-        let stem = args.mix.file_stem().unwrap_or_default();
-        PathBuf::from("masters").join(stem)
+        let name = render::naming::master_name(&args.mix, args.metadata.title.as_deref());
+        PathBuf::from("masters").join(name)
     });
     let mut job = RenderJob::new(args.mix, out_dir, settings);
     job.force = args.force;
@@ -644,7 +648,9 @@ fn render(args: Args) -> Result<()> {
     };
     if args.json {
         // The same document the render wrote beside the masters.
-        let path = job.out_dir.join(render::report::JSON_NAME);
+        let path = report
+            .report
+            .map_or_else(|| job.report_paths().json, |p| p.json);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("{}: cannot read the report", path.display()))?;
         print!("{text}");
@@ -749,6 +755,31 @@ fn print_summary(report: &RenderReport) {
         "latency  {} samples (trimmed){memory}",
         report.latency_samples
     );
+    print_destinations(report);
+}
+
+/// Which file to send where, as the report's table has it.
+fn print_destinations(report: &RenderReport) {
+    if report.deliverables.is_empty() {
+        return;
+    }
+    let width = report
+        .destinations
+        .iter()
+        .map(|d| d.destination.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (i, d) in report.destinations.iter().enumerate() {
+        let label = if i == 0 { "send" } else { "" };
+        let what = d.file.as_deref().unwrap_or(&d.why);
+        println!("{label:<8} {:<width$}  {what}", d.destination);
+    }
+    if let Some(note) = &report.loud_master_note {
+        println!("NOTE     {note}");
+    }
+    if let Some(paths) = &report.report {
+        println!("report   {}", paths.html.display());
+    }
 }
 
 /// `prog` is the command as the user typed it (`cargo xtask` or `lathe`), for the help.

@@ -341,3 +341,55 @@ fn a_render_through_lathe_writes_the_masters() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_title_names_the_folder_and_the_files_and_the_summary_says_which_goes_where() {
+    let dir = scratch("title");
+    let mix = data("vibe-ace_excerpt.flac");
+    let r = lathe(
+        &dir,
+        &[
+            "render",
+            mix.to_str().unwrap(),
+            "--formats",
+            "wav44-16,wav48-24",
+            "--title",
+            "Night Drive",
+            "--target",
+            "-9",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let out = dir.join("masters/Night Drive");
+    for name in [
+        "Night Drive_44k1_16bit.wav",
+        "Night Drive_48k_24bit.wav",
+        "Night Drive.report.html",
+        "Night Drive.report.json",
+    ] {
+        assert!(out.join(name).is_file(), "{name}: {}", r.stdout);
+    }
+    // The terminal's which-file-where table, as the report's: one line per destination.
+    let line = |start: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.trim_start_matches("send").trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no `{start}` line in:\n{}", r.stdout))
+            .to_string()
+    };
+    assert!(line("Streaming").ends_with("Night Drive_44k1_16bit.wav"));
+    assert!(line("Bandcamp").ends_with("Night Drive_48k_24bit.wav"));
+    assert!(line("Video").ends_with("Night Drive_48k_24bit.wav"));
+    assert!(line("CD plant").contains("--album"));
+    assert!(line("Preview").contains("add mp3 to --formats"));
+    // A -9 LUFS master under the default -1 dBTP ceiling: Spotify's advice for loud masters.
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("NOTE") && l.contains("-2 dBTP")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Night Drive.report.html"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -69,33 +69,7 @@ fn invalid(path: &Path, detail: String) -> RenderError {
     }
 }
 
-/// The most bytes of a title that go into a track's folder name: with the number in front,
-/// well inside the 255-byte name limit of ext4, APFS and NTFS (the whole title still goes
-/// into the tags).
-pub const MAX_FOLDER_TITLE_BYTES: usize = 200;
-
-/// A folder name for a track: its number and a file-system-safe title. Only letters, digits,
-/// spaces and hyphens are kept (anything else, `/`, `\`, `.`, `:` and NUL among them, becomes
-/// `_`), so the name is one plain component that cannot leave the album's folder, whatever
-/// the album file says.
-pub fn track_folder(number: usize, title: &str) -> String {
-    let mut safe = String::new();
-    for c in title.chars() {
-        let c = if c.is_alphanumeric() || c == ' ' || c == '-' {
-            c
-        } else {
-            '_'
-        };
-        if safe.len() + c.len_utf8() > MAX_FOLDER_TITLE_BYTES {
-            break;
-        }
-        safe.push(c);
-    }
-    match safe.trim() {
-        "" => format!("{number:02}"),
-        safe => format!("{number:02} {safe}"),
-    }
-}
+pub use super::naming::track_folder;
 
 /// Each track's loudness target: the album target for every track, or (album mode) the
 /// loudest mix to the target and the others at their distance below it, plus their nudges.

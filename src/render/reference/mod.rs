@@ -303,16 +303,17 @@ impl ReferenceOptions {
     }
 }
 
-/// File the matched settings are written to, in the output folder.
+/// How the file the matched settings are written to ends: `<master>.settings.matched.toml`.
 pub const SETTINGS_NAME: &str = "settings.matched.toml";
 
-/// The settings file a render writes beside its masters: with the assistant,
-/// `settings.assisted.toml`; with a reference only, `settings.matched.toml`.
-pub fn settings_file_name(job: &RenderJob) -> Option<&'static str> {
+/// The settings file a render of the master called `name` writes beside its masters: with
+/// the assistant, `<name>.settings.assisted.toml`; with a reference only,
+/// `<name>.settings.matched.toml`.
+pub fn settings_file_name(job: &RenderJob, name: &str) -> Option<String> {
     if job.assist_pct.is_some() {
-        Some(assist::SETTINGS_NAME)
+        Some(format!("{name}.{}", assist::SETTINGS_NAME))
     } else if job.reference.is_some() {
-        Some(SETTINGS_NAME)
+        Some(format!("{name}.{SETTINGS_NAME}"))
     } else {
         None
     }

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::platforms::{platform_table, PlatformRow};
 use crate::dsp::ChainSettings;
 use crate::render::decode::SourceFormat;
+use crate::render::destinations::Destination;
+use crate::render::fade::Fades;
 use crate::render::formats::Format;
 use crate::render::measure::Measurement;
 use crate::render::preflight::{Check, Severity};
@@ -65,6 +67,18 @@ pub struct ReportDocument {
     /// The tonal-balance assistant's target and moves (`None` without `--assist`).
     #[serde(default)]
     pub assist: Option<AssistRecord>,
+    /// Which file to send where (distributors, Bandcamp, video, CD plant, promo).
+    #[serde(default)]
+    pub destinations: Vec<Destination>,
+    /// Spotify's advice when a loud master peaks above -2 dBTP.
+    #[serde(default)]
+    pub loud_master_note: Option<String>,
+    /// The fades the master was given (none: both 0).
+    #[serde(default)]
+    pub fades: Fades,
+    /// What was done, in plain words (`story::plain_summary`): the report's opening.
+    #[serde(default)]
+    pub summary: Vec<String>,
 }
 
 /// The input mix.
@@ -247,8 +261,13 @@ impl ReportDocument {
             stems: report.stems.clone(),
             reference: report.reference.clone(),
             assist: report.assist.clone(),
+            destinations: report.destinations.clone(),
+            loud_master_note: report.loud_master_note.clone(),
+            fades: report.fades,
+            summary: Vec::new(),
         };
         doc.platforms = doc.master_platform_table();
+        doc.summary = super::story::plain_summary(&doc);
         doc
     }
 

@@ -87,6 +87,13 @@ td.file { overflow-wrap: anywhere; }
 .sev-note { color: var(--accent); background: #e6eefa; } .sev-warning { color: #8a5a00; background: #fdf0d5; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 10px; overflow-x: auto; font-size: 12.5px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+.story { margin-top: 18px; font-size: 16px; max-width: 860px; }
+.story p { margin: 0 0 8px; }
+.advice { background: #fdf0d5; border: 1px solid #ecd19a; border-radius: 6px; padding: 8px 14px; }
+abbr[title] { text-decoration: underline dotted; cursor: help; }
+.card[title] { cursor: help; }
+dl.glossary { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; font-size: 14px; }
+dl.glossary dt { font-weight: 600; } dl.glossary dd { margin: 0; }
 "#;
 
 /// The whole page.
@@ -101,14 +108,20 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>Mastering report: {mix_name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
     );
+    // File names only: a report travels to clients, and a machine's folders are nobody's
+    // business but its owner's.
+    let master_name = doc.streaming_master().map_or(String::new(), |d| {
+        format!(" &rarr; {}", escape(&file_name(&d.path)))
+    });
     let _ = write!(
         h,
-        "<header>\n<h1>Mastering report</h1>\n<p class=\"sub\">{} &middot; {} &middot; {} {}</p>\n</header>\n",
-        escape(&doc.mix.path),
+        "<header>\n<h1>Mastering report</h1>\n<p class=\"sub\">{mix_name}{master_name} &middot; {} \
+         &middot; {} {}</p>\n</header>\n",
         escape(&doc.created_utc),
         escape(&doc.tool),
         escape(&doc.tool_version),
     );
+    story(&mut h, doc);
     summary(&mut h, doc);
     if !doc.warnings.is_empty() {
         h.push_str("<div class=\"warnings\"><strong>Warnings</strong>\n<ul>\n");
@@ -117,6 +130,7 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
         }
         h.push_str("</ul></div>\n");
     }
+    which_file_where(&mut h, doc);
     figures(&mut h, doc, plots);
     crate::render::reference::html::sections(&mut h, doc);
     preflight(&mut h, doc);
@@ -124,6 +138,7 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
     measurements(&mut h, doc);
     platforms(&mut h, doc);
     settings(&mut h, doc);
+    glossary(&mut h);
     let _ = write!(
         h,
         "<footer>Made by {} {} from {}. Loudness and true peak per ITU-R BS.1770-4 and EBU R 128, \
@@ -137,14 +152,27 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
 }
 
 pub(crate) fn card(h: &mut String, label: &str, value: &str, note: &str, status: Option<bool>) {
+    explained_card(h, label, value, note, status, None);
+}
+
+/// A card whose label explains itself on hover (`help`, one line from [`GLOSSARY`]).
+fn explained_card(
+    h: &mut String,
+    label: &str,
+    value: &str,
+    note: &str,
+    status: Option<bool>,
+    help: Option<&str>,
+) {
     let class = match status {
         Some(true) => "card ok",
         Some(false) => "card bad",
         None => "card",
     };
+    let title = help.map_or(String::new(), |t| format!(" title=\"{}\"", escape(t)));
     let _ = writeln!(
         h,
-        "<div class=\"{class}\"><div class=\"label\">{}</div><div class=\"value\">{}</div>\
+        "<div class=\"{class}\"{title}><div class=\"label\">{}</div><div class=\"value\">{}</div>\
          <div class=\"note\">{}</div></div>",
         escape(label),
         escape(value),
@@ -152,23 +180,125 @@ pub(crate) fn card(h: &mut String, label: &str, value: &str, note: &str, status:
     );
 }
 
+/// The terms the report uses, each in one line, for hover titles and the glossary.
+pub const GLOSSARY: [(&str, &str); 8] = [
+    (
+        "LUFS",
+        "Loudness units relative to full scale: how loud music sounds on average over the whole \
+         song (ITU-R BS.1770), the figure streaming services even out.",
+    ),
+    (
+        "LU",
+        "Loudness unit: a difference of loudness; 1 LU is 1 dB.",
+    ),
+    (
+        "True peak",
+        "The highest level the waveform reaches between its samples as a player's converter \
+         rebuilds it, in dBTP (dB true peak); above 0 dBTP it distorts.",
+    ),
+    (
+        "Ceiling",
+        "The true peak no file may exceed; -1 dBTP leaves room for the peaks lossy encoding adds.",
+    ),
+    (
+        "LRA",
+        "Loudness range, in LU: how far the quiet and loud passages lie apart (EBU Tech 3342); \
+         a small figure means even loudness.",
+    ),
+    (
+        "PLR",
+        "Peak-to-loudness ratio, in dB: true peak minus loudness; how much room the hits have \
+         above the average. Under about 8 dB music sounds squashed.",
+    ),
+    (
+        "Limiting",
+        "How far the limiter turned the loudest moments down to keep them under the ceiling, \
+         at its deepest.",
+    ),
+    (
+        "Short-term loudness",
+        "Loudness over the last 3 seconds, read every 100 ms: how loudness moves through the \
+         song.",
+    ),
+];
+
+/// The one-line explanation of `term` from [`GLOSSARY`].
+fn help(term: &str) -> Option<&'static str> {
+    GLOSSARY.iter().find(|(t, _)| *t == term).map(|(_, e)| *e)
+}
+
+/// `text` with its glossary line on hover.
+fn term(text: &str, glossary_term: &str) -> String {
+    match help(glossary_term) {
+        Some(line) => format!("<abbr title=\"{}\">{}</abbr>", escape(line), escape(text)),
+        None => escape(text),
+    }
+}
+
+fn story(h: &mut String, doc: &ReportDocument) {
+    if doc.summary.is_empty() {
+        return;
+    }
+    h.push_str("<section class=\"story\">\n");
+    for sentence in &doc.summary {
+        let _ = writeln!(h, "<p>{}</p>", escape(sentence));
+    }
+    h.push_str("</section>\n");
+}
+
+fn which_file_where(h: &mut String, doc: &ReportDocument) {
+    if doc.destinations.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h2>Which file goes where</h2>\n<div class=\"scroll\"><table>\n\
+         <tr><th>For</th><th>Send</th><th>Why</th></tr>\n",
+    );
+    for d in &doc.destinations {
+        let file = d
+            .file
+            .as_deref()
+            .map_or_else(|| "\u{2013}".to_string(), escape);
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"file\">{file}</td><td>{}</td></tr>",
+            escape(&d.destination),
+            escape(&d.why)
+        );
+    }
+    h.push_str("</table></div>\n");
+    if let Some(note) = &doc.loud_master_note {
+        let _ = writeln!(h, "<p class=\"advice\">{}</p>", escape(note));
+    }
+}
+
+fn glossary(h: &mut String) {
+    h.push_str("<h2>Terms</h2>\n<dl class=\"glossary\">\n");
+    for (t, line) in GLOSSARY {
+        let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", escape(t), escape(line));
+    }
+    h.push_str("</dl>\n");
+}
+
 fn summary(h: &mut String, doc: &ReportDocument) {
     h.push_str("<section class=\"cards\">\n");
     let master = doc.streaming_master().map(|d| d.measurement);
     let source = &doc.mix.measurement;
-    card(
+    explained_card(
         h,
         "Target",
         &num(doc.target_lufs, 1, "LUFS"),
         "integrated loudness",
         None,
+        help("LUFS"),
     );
-    card(
+    explained_card(
         h,
         "Ceiling",
         &num(Some(doc.ceiling_dbtp), 1, "dBTP"),
         "true peak",
         None,
+        help("Ceiling"),
     );
     if let Some(m) = master {
         let (note, status) = match (doc.target_lufs, m.integrated_lufs) {
@@ -181,12 +311,13 @@ fn summary(h: &mut String, doc: &ReportDocument) {
                 None,
             ),
         };
-        card(
+        explained_card(
             h,
             "Master loudness",
             &num(m.integrated_lufs, 1, "LUFS"),
             &note,
             status,
+            help("LUFS"),
         );
         let (note, status) = match m.true_peak_dbtp {
             Some(tp) => {
@@ -201,38 +332,42 @@ fn summary(h: &mut String, doc: &ReportDocument) {
             }
             None => ("no signal".to_string(), None),
         };
-        card(
+        explained_card(
             h,
             "Master true peak",
             &num(m.true_peak_dbtp, 2, "dBTP"),
             &note,
             status,
+            help("True peak"),
         );
-        card(
+        explained_card(
             h,
             "Loudness range",
             &num(m.loudness_range_lu, 1, "LU"),
             &format!("mix {}", num(source.loudness_range_lu, 1, "LU")),
             None,
+            help("LRA"),
         );
-        card(
+        explained_card(
             h,
             "PLR",
             &num(m.plr_db, 1, "dB"),
             &format!("mix {}", num(source.plr_db, 1, "dB")),
             None,
+            help("PLR"),
         );
     }
     if let Some(l) = &doc.loudness {
-        card(
+        explained_card(
             h,
             "Limiting",
             &format!("{:.1} dB", l.peak_limiting_db),
             &format!(
-                "deepest gain reduction; {:+.1} dB of gain into the limiter, {} passes",
-                l.gain_db, l.passes
+                "at the deepest; {:+.1} dB of gain into the limiter",
+                l.gain_db
             ),
             None,
+            help("Limiting"),
         );
     }
     // Red only for a problem: a note (a short pre-gap, a 16-bit source) is no alarm.
@@ -282,20 +417,25 @@ fn figures(h: &mut String, doc: &ReportDocument, plots: &Plots) {
     let _ = write!(
         h,
         "<h2>Loudness over time</h2>\n<figure><img src=\"{}\" width=\"1100\" height=\"440\" \
-         alt=\"Short-term loudness over time of the mix and the master\">\n<figcaption>Short-term \
-         loudness (3 s window, read every 100 ms) of the mix and of the master{}; readings \
-         start once the first window is full.</figcaption></figure>\n",
+         alt=\"Short-term loudness over time of the mix and the master\">\n<figcaption>{} (3 s window, read every 100 ms) of the mix and of the master{}; \
+         readings start once the first window is full.</figcaption></figure>\n",
         png_data_uri(&plots.loudness_png),
+        term("Short-term loudness", "Short-term loudness"),
         escape(&target)
     );
     let _ = write!(
         h,
-        "<h2>Spectrum</h2>\n<figure><img src=\"{}\" width=\"1100\" height=\"440\" \
-         alt=\"Long-term average spectrum of the mix and the master\">\n<figcaption>Long-term \
-         average spectrum of the mid channel (L+R)/2, Welch-averaged with a Hann window, in \
-         1/6-octave bands; 0 dB is the level of a full-scale sine, so pink noise reads flat.\
-         </figcaption></figure>\n",
-        png_data_uri(&plots.spectrum_png)
+        "<h2>Spectrum</h2>\n<figure><img src=\"{}\" width=\"{}\" height=\"{}\" \
+         alt=\"Long-term average spectrum of the mix and the master at equal loudness, and \
+         their difference\">\n<figcaption>Long-term average spectrum of the mid channel \
+         (L+R)/2, Welch-averaged with a Hann window, in 1/6-octave bands; 0 dB is the level of a \
+         full-scale sine, so pink noise reads flat. The mix is drawn {} so both play at the \
+         same loudness: what differs is the tone the mastering changed, shown below as master \
+         minus mix.</figcaption></figure>\n",
+        png_data_uri(&plots.spectrum_png),
+        super::plot::PLOT_WIDTH,
+        super::plot::SPECTRUM_HEIGHT,
+        escape(&spectrum_gain_text(doc))
     );
     for f in &plots.figures {
         let _ = write!(
@@ -347,11 +487,16 @@ fn measurement_cells(h: &mut String, m: &MeasurementRecord) {
 }
 
 fn measurements(h: &mut String, doc: &ReportDocument) {
-    h.push_str(
+    let _ = write!(
+        h,
         "<h2>Deliverables</h2>\n<p class=\"sub\">Every file decoded back from disk and measured; \
          the mix for comparison.</p>\n<div class=\"scroll\"><table>\n<tr><th>File</th><th>Format</th>\
-         <th>Rate</th><th>Bits</th><th>Integrated</th><th>LRA</th><th>True peak</th>\
-         <th>Sample peak</th><th>PLR</th><th>Duration</th></tr>\n",
+         <th>Rate</th><th>Bits</th><th>{}</th><th>{}</th><th>{}</th>\
+         <th>Sample peak</th><th>{}</th><th>Duration</th></tr>\n",
+        term("Integrated", "LUFS"),
+        term("LRA", "LRA"),
+        term("True peak", "True peak"),
+        term("PLR", "PLR"),
     );
     let mix = &doc.mix;
     let bits = match mix.bits_per_sample {
@@ -435,6 +580,24 @@ fn settings(h: &mut String, doc: &ReportDocument) {
         doc.latency_samples,
         escape(&doc.settings.to_toml())
     );
+}
+
+/// How the spectrum plot moved the mix to the master's loudness, in words ("3.8 dB higher").
+fn spectrum_gain_text(doc: &ReportDocument) -> String {
+    let master = doc
+        .streaming_master()
+        .and_then(|d| d.measurement.integrated_lufs);
+    let gain = match (doc.mix.measurement.integrated_lufs, master) {
+        (Some(mix), Some(master)) => super::level_match_db(mix, master),
+        _ => 0.0,
+    };
+    if gain.abs() < 0.05 {
+        "as it is".to_string()
+    } else if gain > 0.0 {
+        format!("{gain:.1} dB higher")
+    } else {
+        format!("{:.1} dB lower", -gain)
+    }
 }
 
 /// A sample rate in kHz: "44.1 kHz", "48 kHz".

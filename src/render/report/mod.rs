@@ -11,6 +11,7 @@ pub mod document;
 pub mod html;
 pub mod platforms;
 pub mod plot;
+pub mod story;
 
 use std::path::{Path, PathBuf};
 
@@ -21,10 +22,7 @@ pub use platforms::{platform_table, PlatformRow};
 
 use super::analysis::{long_term_spectrum, short_term_series};
 use super::encode::temporary_path;
-
-/// File names of the report, in the render's output folder.
-pub const JSON_NAME: &str = "report.json";
-pub const HTML_NAME: &str = "report.html";
+use super::naming;
 
 /// What can stop the report being written.
 #[derive(Debug, thiserror::Error)]
@@ -89,27 +87,44 @@ impl Plots {
         master: ReportAudio<'_>,
         target_lufs: Option<f64>,
     ) -> Result<Self, ReportError> {
+        let lufs = |a: ReportAudio<'_>| {
+            crate::render::measure::measure(a.channels, a.sample_rate).integrated_lufs
+        };
         Self::from_curves(
             &ReportCurves::of(mix),
             &ReportCurves::of(master),
             target_lufs,
+            level_match_db(lufs(mix), lufs(master)),
         )
     }
 
-    /// Draws both pictures from curves already analysed.
+    /// Draws both pictures from curves already analysed; `mix_gain_db` brings the mix to the
+    /// master's integrated loudness for the spectrum ([`level_match_db`]).
     pub fn from_curves(
         mix: &ReportCurves,
         master: &ReportCurves,
         target_lufs: Option<f64>,
+        mix_gain_db: f64,
     ) -> Result<Self, ReportError> {
         let loudness_png =
             plot::loudness_plot_png(&mix.short_term, &master.short_term, target_lufs)?;
-        let spectrum_png = plot::spectrum_plot_png(&mix.spectrum, &master.spectrum)?;
+        let spectrum_png = plot::spectrum_plot_png(&mix.spectrum, &master.spectrum, mix_gain_db)?;
         Ok(Self {
             loudness_png,
             spectrum_png,
             figures: Vec::new(),
         })
+    }
+}
+
+/// The gain that brings the mix to the master's integrated loudness, dB (0 when either is
+/// silent), so the report compares them as a listener would at equal loudness.
+pub fn level_match_db(mix_lufs: f64, master_lufs: f64) -> f64 {
+    let gain = master_lufs - mix_lufs;
+    if gain.is_finite() {
+        gain
+    } else {
+        0.0
     }
 }
 
@@ -120,32 +135,48 @@ pub struct ReportPaths {
     pub html: PathBuf,
 }
 
-/// Draws the plots and writes `report.json` and `report.html` into `out_dir` (which must
-/// exist). Each file appears under its final name only once complete; an existing report is
-/// replaced.
+impl ReportPaths {
+    /// The report of the master called `name` (`naming::master_name`) in `dir`:
+    /// `<name>.report.json` and `<name>.report.html`.
+    pub fn in_dir(dir: &Path, name: &str) -> Self {
+        Self {
+            json: dir.join(naming::report_json(name)),
+            html: dir.join(naming::report_html(name)),
+        }
+    }
+}
+
+/// Draws the plots and writes the report of the master called `name` into `out_dir` (which
+/// must exist). Each file appears under its final name only once complete; an existing
+/// report is replaced.
 pub fn write_report(
     out_dir: &Path,
+    name: &str,
     doc: &ReportDocument,
     mix: ReportAudio<'_>,
     master: ReportAudio<'_>,
 ) -> Result<ReportPaths, ReportError> {
     let plots = Plots::draw(mix, master, doc.target_lufs)?;
-    write_report_files(out_dir, doc, &plots)
+    let paths = ReportPaths::in_dir(out_dir, name);
+    write_report_files(out_dir, &paths, doc, &plots)?;
+    Ok(paths)
 }
 
-/// [`write_report`] with plots already drawn.
+/// Writes the report with plots already drawn into `dir`, under the file names of `paths`
+/// (whose folder may be another: a render writes into its staging folder what it will move
+/// to the output folder).
 pub fn write_report_files(
-    out_dir: &Path,
+    dir: &Path,
+    paths: &ReportPaths,
     doc: &ReportDocument,
     plots: &Plots,
-) -> Result<ReportPaths, ReportError> {
-    let paths = ReportPaths {
-        json: out_dir.join(JSON_NAME),
-        html: out_dir.join(HTML_NAME),
-    };
-    write_json(&paths.json, doc)?;
-    write_atomic(&paths.html, html::render_html(doc, plots).as_bytes())?;
-    Ok(paths)
+) -> Result<(), ReportError> {
+    let name_in_dir = |p: &Path| dir.join(p.file_name().unwrap_or_default());
+    write_json(&name_in_dir(&paths.json), doc)?;
+    write_atomic(
+        &name_in_dir(&paths.html),
+        html::render_html(doc, plots).as_bytes(),
+    )
 }
 
 /// Writes `doc` as pretty-printed JSON to `path`, atomically.

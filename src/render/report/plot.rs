@@ -411,47 +411,112 @@ fn hz_label(f: &f64) -> String {
     }
 }
 
-/// The long-term spectrum of mix and master on a logarithmic frequency axis. Spectra are
-/// `(centre_hz, level_db)` as from `analysis::long_term_spectrum`.
+/// Height of the spectrum picture as stored: the two spectra above, their difference below.
+pub const SPECTRUM_HEIGHT: u32 = 620;
+/// Share of the spectrum picture's height the difference panel takes.
+const DIFFERENCE_SHARE: f64 = 0.36;
+const DIFFERENCE: RGBColor = RGBColor(0xc0, 0x6a, 0x00);
+
+/// `master - mix` in dB at each band both spectra have (the two may be measured at different
+/// rates, so the highest bands of one may be missing in the other).
+pub fn spectrum_difference(mix: &[(f64, f64)], master: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    master
+        .iter()
+        .filter_map(|&(f, level)| {
+            let (_, m) = mix.iter().find(|(g, _)| ((g / f) - 1.0).abs() < 1e-6)?;
+            (level.is_finite() && m.is_finite()).then_some((f, level - m))
+        })
+        .collect()
+}
+
+/// The long-term spectrum of mix and master on a logarithmic frequency axis, the mix moved
+/// by `mix_gain_db` to the master's integrated loudness, so what differs is the tone alone
+/// (a plot of unmatched spectra shows mostly the level change); below them the difference,
+/// master minus level-matched mix. Spectra are `(centre_hz, level_db)` as from
+/// `analysis::long_term_spectrum`.
 pub fn spectrum_plot_png(
     mix: &[(f64, f64)],
     master: &[(f64, f64)],
+    mix_gain_db: f64,
 ) -> Result<Vec<u8>, ReportError> {
-    let (lo, hi) = y_extent(mix, master).unwrap_or((-80.0, -20.0));
+    let matched: Vec<(f64, f64)> = mix.iter().map(|&(f, l)| (f, l + mix_gain_db)).collect();
+    let difference = spectrum_difference(&matched, master);
+    let (lo, hi) = y_extent(&matched, master).unwrap_or((-80.0, -20.0));
     let (bottom, top) = level_range(lo, hi, 6.0, 96.0, 0.05);
+    // The difference panel spans whole 3 dB steps around the largest difference in the
+    // audible range: at least ±3 dB (so a flat line reads as flat, not as noise), at most
+    // ±12 dB (larger moves are clipped at the panel's edge).
+    let largest = difference
+        .iter()
+        .filter(|(f, _)| (20.0..=20_000.0).contains(f))
+        .map(|(_, d)| d.abs())
+        .fold(0.0f64, f64::max);
+    let span = ((largest / 3.0).ceil() * 3.0).clamp(3.0, 12.0);
     let light: Vec<f64> = [10.0, 100.0, 1000.0, 10_000.0]
         .iter()
         .flat_map(|decade| (2..10).map(move |m| decade * m as f64))
         .filter(|f| (20.0..=20_000.0).contains(f) && !FREQUENCY_TICKS_HZ.contains(f))
         .collect();
+    let x_axis = || {
+        (20.0..20_000.0)
+            .log_scale()
+            .with_key_points(FREQUENCY_TICKS_HZ.to_vec())
+            .with_light_points(light.clone())
+    };
+    let mix_label = format!("Mix {mix_gain_db:+.1} dB (same loudness)");
+    let mix_curve = Curve {
+        label: &mix_label,
+        ..MIX_CURVE
+    };
+    let difference_curve = Curve {
+        label: "Difference (master \u{2212} mix)",
+        color: DIFFERENCE,
+        dashed: false,
+    };
 
-    render_png(|root| {
+    render_png_sized(PLOT_WIDTH, SPECTRUM_HEIGHT, |root| {
         draw_header(
             root,
-            "Long-term spectrum (mid channel, 1/6-octave bands)",
-            &[MIX_CURVE, MASTER_CURVE],
+            "Long-term spectrum (mid, 1/6 octave)",
+            &[mix_curve, MASTER_CURVE, difference_curve],
         )?;
-        let mut chart = ChartBuilder::on(root)
+        let split = (f64::from(root.dim_in_pixel().1) * (1.0 - DIFFERENCE_SHARE)) as u32;
+        let (upper, lower) = root.split_vertically(split);
+        let mut chart = ChartBuilder::on(&upper)
             .margin(px(16))
             .margin_top(px(HEADER_PX + 6))
+            .margin_bottom(px(4))
+            .x_label_area_size(px(8))
+            .y_label_area_size(px(64))
+            .build_cartesian_2d(x_axis(), StepAxis::new(bottom..top, 6.0, 6.0))
+            .map_err(plot_err)?;
+        configure_mesh(&mut chart, "", "Band level (dB)", &|_| String::new())?;
+        draw_curve(&mut chart, mix_curve, clamped(&matched, bottom))?;
+        draw_curve(&mut chart, MASTER_CURVE, clamped(master, bottom))?;
+
+        let mut diff_chart = ChartBuilder::on(&lower)
+            .margin(px(16))
+            .margin_top(px(4))
             .x_label_area_size(px(48))
             .y_label_area_size(px(64))
-            .build_cartesian_2d(
-                (20.0..20_000.0)
-                    .log_scale()
-                    .with_key_points(FREQUENCY_TICKS_HZ.to_vec())
-                    .with_light_points(light),
-                StepAxis::new(bottom..top, 6.0, 6.0),
-            )
+            .build_cartesian_2d(x_axis(), StepAxis::new(-span..span, span / 2.0, span / 4.0))
             .map_err(plot_err)?;
         configure_mesh(
-            &mut chart,
+            &mut diff_chart,
             "Frequency (Hz)",
-            "Band level (dB re full-scale sine)",
+            "Difference (dB)",
             &hz_label,
         )?;
-        draw_curve(&mut chart, MIX_CURVE, clamped(mix, bottom))?;
-        draw_curve(&mut chart, MASTER_CURVE, clamped(master, bottom))
+        draw_curve(
+            &mut diff_chart,
+            MIX_CURVE,
+            vec![(20.0, 0.0), (20_000.0, 0.0)],
+        )?;
+        let clipped = difference
+            .iter()
+            .map(|&(f, d)| (f, d.clamp(-span, span)))
+            .collect();
+        draw_curve(&mut diff_chart, difference_curve, clipped)
     })
 }
 
