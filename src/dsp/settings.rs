@@ -153,7 +153,7 @@ impl LimiterStyle {
     pub const ALL: [LimiterStyle; 3] = [Self::Transparent, Self::Balanced, Self::Loud];
 
     /// The transient clipper's shape for this style, or `None` for no clipping. Chosen by
-    /// measurement (`cargo xtask bench-quality`, README's performance section).
+    /// measurement (`cargo xtask bench-quality`, docs/development.md, Performance).
     pub fn clip_shape(self) -> Option<ClipShape> {
         match self {
             Self::Transparent => None,

@@ -86,13 +86,13 @@ Tonal balance:
 
 Album:
   --album <file>         Master an album: the tracks in order with their gaps, titles, ISRCs
-                         and settings (see README, \"Albums\"). Writes every track's
+                         and settings (see docs/rendering.md, \"Albums\"). Writes every track's
                          deliverables, the album as one 44.1 kHz / 16-bit WAV, a DDP 2.00
                          image for the CD plant, a loudness picture of the whole album and
                          the album report (album_report.json, album_report.html).
 
 Other:
-  --settings <file>      Chain settings (TOML, the ChainSettings format; see README). The
+  --settings <file>      Chain settings (TOML, the ChainSettings format; see docs/settings.md). The
                          drive and output gain in it are solved anew for the target, unless
                          --as-set.
   --out <dir>            Output folder. Default: masters/<mix name>/
