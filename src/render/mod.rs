@@ -576,10 +576,22 @@ fn deliver_and_report(
                     "integrated loudness {:.2} LUFS misses the {:.1} LUFS target by {miss:+.2} LU",
                     m.integrated_lufs, l.target_lufs
                 );
-                if l.reached {
+                // An MP3 whose codec pushes a loud master's peaks so far over the ceiling
+                // that its second limiter cannot keep the loudness (deliver.rs) is still a
+                // good preview under the ceiling: delivered with the shortfall named, rather
+                // than failing every other file. A lossless file that misses is a fault.
+                if w.format == Format::Mp3 && miss < 0.0 {
+                    warnings.push(format!(
+                        "{}: {detail}. At this loudness the MP3 encoder pushes the peaks over \
+                         the ceiling, and holding them under it costs loudness; send the WAVs \
+                         to stores and keep the MP3 for previews",
+                        w.name
+                    ));
+                } else if l.reached {
                     return Err(RenderError::Verification { path, detail });
+                } else {
+                    warnings.push(format!("{}: {detail}", w.name));
                 }
-                warnings.push(format!("{}: {detail}", w.name));
             }
         }
     }
