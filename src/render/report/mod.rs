@@ -6,10 +6,14 @@
 //! and draws the plots from [`ReportCurves`]: the mix's, analysed while the mix is mastered,
 //! and the streaming master's, from the audio that file was encoded from (it differs from
 //! the file by the dither alone). [`write_report`] draws them from whole signals instead.
+//!
+//! With a [`player::Preview`] the page has a player and its audio sits beside it
+//! ([`player::audio_script_name`]: `report.audio.js` beside `report.html`).
 
 pub mod document;
 pub mod html;
 pub mod platforms;
+pub mod player;
 pub mod plot;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +56,8 @@ pub struct ReportAudio<'a> {
 pub struct Plots {
     pub loudness_png: Vec<u8>,
     pub spectrum_png: Vec<u8>,
+    /// Where the loudness picture's time axis lies in it, for the player's playhead.
+    pub loudness_axis: plot::TimeAxis,
     /// Pictures of optional stages (reference matching, the assistant), in page order.
     pub figures: Vec<Figure>,
 }
@@ -102,12 +108,13 @@ impl Plots {
         master: &ReportCurves,
         target_lufs: Option<f64>,
     ) -> Result<Self, ReportError> {
-        let loudness_png =
-            plot::loudness_plot_png(&mix.short_term, &master.short_term, target_lufs)?;
+        let (loudness_png, loudness_axis) =
+            plot::loudness_plot(&mix.short_term, &master.short_term, target_lufs)?;
         let spectrum_png = plot::spectrum_plot_png(&mix.spectrum, &master.spectrum)?;
         Ok(Self {
             loudness_png,
             spectrum_png,
+            loudness_axis,
             figures: Vec::new(),
         })
     }
@@ -118,6 +125,8 @@ impl Plots {
 pub struct ReportPaths {
     pub json: PathBuf,
     pub html: PathBuf,
+    /// The player's audio beside the page, when there is one.
+    pub audio: Option<PathBuf>,
 }
 
 /// Draws the plots and writes `report.json` and `report.html` into `out_dir` (which must
@@ -139,12 +148,37 @@ pub fn write_report_files(
     doc: &ReportDocument,
     plots: &Plots,
 ) -> Result<ReportPaths, ReportError> {
-    let paths = ReportPaths {
+    write_report_files_with_preview(out_dir, doc, plots, None)
+}
+
+/// [`write_report_files`], and with `preview` the player: its audio is written beside the
+/// page first, so a page with a player never lacks its audio (an error stops both); a
+/// preview that could not be made leaves a note on the page instead.
+pub fn write_report_files_with_preview(
+    out_dir: &Path,
+    doc: &ReportDocument,
+    plots: &Plots,
+    preview: Option<&player::PreviewResult>,
+) -> Result<ReportPaths, ReportError> {
+    let mut paths = ReportPaths {
         json: out_dir.join(JSON_NAME),
         html: out_dir.join(HTML_NAME),
+        audio: None,
     };
+    let html_name = paths
+        .html
+        .file_name()
+        .map_or_else(|| HTML_NAME.into(), |n| n.to_string_lossy().into_owned());
+    let script = player::audio_script_name(&html_name);
+    let page_player = preview.map(|p| player::PagePlayer::new(script.clone(), p));
+    if let Some(Ok(p)) = preview {
+        let audio = out_dir.join(&script);
+        player::write_audio_script(&audio, p)?;
+        paths.audio = Some(audio);
+    }
     write_json(&paths.json, doc)?;
-    write_atomic(&paths.html, html::render_html(doc, plots).as_bytes())?;
+    let page = html::render_html_with_player(doc, plots, page_player.as_ref());
+    write_atomic(&paths.html, page.as_bytes())?;
     Ok(paths)
 }
 
