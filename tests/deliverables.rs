@@ -133,7 +133,11 @@ fn every_deliverable_lands_on_the_target_under_the_ceiling() {
             .deliverables
             .iter()
             .map(|d| d.path.file_name().unwrap().to_string_lossy().into_owned())
-            .chain(["report.html".into(), "report.json".into()])
+            .chain([
+                "report.audio.js".into(),
+                "report.html".into(),
+                "report.json".into(),
+            ])
             .collect();
         expected.sort();
         assert_eq!(listing(&out), expected);

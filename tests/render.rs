@@ -70,7 +70,8 @@ fn a_48k_mix_renders_to_a_48k_24_bit_wav_under_the_ceiling() {
     // The report says what the file measures.
     assert!((d.measurement.true_peak_dbtp - tp).abs() < 1e-6);
     assert!(d.measurement.integrated_lufs > report.source.integrated_lufs + 4.0);
-    // The master and its report, nothing else: no temporary file left behind.
+    // The master and its report (with its player's audio), nothing else: no temporary file
+    // left behind.
     let mut names: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -80,6 +81,8 @@ fn a_48k_mix_renders_to_a_48k_24_bit_wav_under_the_ceiling() {
         names,
         [
             "francium_excerpt_48k_24bit.wav",
+            // The audio of report.html's player.
+            "report.audio.js",
             "report.html",
             "report.json"
         ]
@@ -387,6 +390,7 @@ fn the_renderer_writes_only_inside_its_output_folder() {
             "francium_320k.mp3",
             "francium_48k_24bit.wav",
             "francium_96k_24bit.flac",
+            "report.audio.js",
             "report.html",
             "report.json"
         ]
