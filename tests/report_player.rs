@@ -277,6 +277,13 @@ fn the_player_decodes_both_sources_switches_by_the_shown_gain_and_moves_the_play
         console.join("\n")
     );
 
+    // Before the audio is ready (as without JavaScript) the note shows and the controls do
+    // not; once it is, the other way round.
+    let visible =
+        |when: &str| ["note", "player", "playhead"].map(|what| r[when][what].as_bool().unwrap());
+    assert_eq!(visible("initially"), [true, false, false], "{r}");
+    assert_eq!(visible("ready"), [false, true, true], "{r}");
+
     // Both sources decode to the master's length.
     let decoded = r["decoded"].as_array().unwrap();
     assert_eq!(decoded.len(), 2);

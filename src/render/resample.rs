@@ -101,6 +101,9 @@ fn resample_together(
     Ok(out)
 }
 
+/// What [`resample_blocks`] hands its output to: one block, one slice per channel.
+pub type BlockSink<'a> = dyn FnMut(&[&[f32]]) -> Result<(), RenderError> + 'a;
+
 /// Converts the first `frames` of planar audio from `from` Hz to `to` Hz block by block,
 /// handing the output to `sink` in order, a few thousand frames at a time: the samples
 /// [`resample`] gives, without holding the converted audio whole. The report's audio preview
@@ -111,7 +114,7 @@ pub fn resample_blocks(
     frames: usize,
     from: u32,
     to: u32,
-    sink: &mut dyn FnMut(&[&[f32]]) -> Result<(), RenderError>,
+    sink: &mut BlockSink<'_>,
 ) -> Result<(), RenderError> {
     let err = |detail: String| RenderError::Resample { from, to, detail };
     let frames = channels.iter().map(Vec::len).min().unwrap_or(0).min(frames);

@@ -138,6 +138,7 @@ pub fn write_audio_script(path: &Path, preview: &Preview) -> Result<(), ReportEr
               // as 320 kbps MP3s in base64. Written by Lathe; no code runs here.\n\
               window.LATHE_PREVIEW = {\"type\": \"audio/mpeg\"",
         )?;
+        write!(out, ", \"sample_rate\": {}", preview.master.sample_rate)?;
         for (name, clip) in [("mix", &preview.mix), ("master", &preview.master)] {
             write!(out, ", \"{name}\": \"")?;
             {
@@ -230,6 +231,7 @@ pub(crate) const STYLE: &str = r#"
 .plotwrap img { display: block; }
 .plotwrap.live { cursor: pointer; }
 .playhead { position: absolute; width: 2px; margin-left: -1px; background: #c0392b; pointer-events: none; }
+.player[hidden], .playhead[hidden], .player-note[hidden] { display: none; }
 "#;
 
 /// A gain for the page: "0.0 dB", "-4.3 dB".
@@ -262,9 +264,10 @@ pub(crate) fn controls(h: &mut String, player: &PagePlayer) {
             return;
         }
     };
+    // The quieter source plays as it is; the louder one comes down to it.
     let quieter = match (mix_lufs, master_lufs) {
         (Some(mix), Some(master)) => {
-            let (who, lufs) = if master > mix {
+            let (who, lufs) = if level.master_db < 0.0 {
                 ("mix", mix)
             } else {
                 ("master", master)
@@ -364,9 +367,13 @@ const PLAYER_JS: &str = r#"
   const errors = [];
   addEventListener("error", (e) => errors.push(String(e.message)));
   addEventListener("unhandledrejection", (e) => errors.push(String(e.reason)));
+  const shown = (id) => $(id).getBoundingClientRect().height > 0;
+  // As the page is without JavaScript: the note, not the controls (for the self-test).
+  const initially = { note: shown("pl-note"), player: shown("pl"), playhead: shown("pl-head") };
   const names = ["mix", "master"];
   const buffers = {}, gains = {};
   let ctx = null, sources = [], playing = false, offset = 0, startedAt = 0, duration = 0;
+  let chosen = "master";
 
   const decodeBase64 = (text) => {
     const s = atob(text), bytes = new Uint8Array(s.length);
@@ -378,27 +385,36 @@ const PLAYER_JS: &str = r#"
     if (!audio) throw new Error(cfg.script + ", the audio beside this page, is missing");
     if (!window.AudioContext) throw new Error("this browser has no Web Audio");
     note.textContent = "Decoding the audio\u2026";
-    ctx = new AudioContext();
-    for (const n of names) {
-      gains[n] = ctx.createGain();
-      gains[n].gain.value = 0;
-      gains[n].connect(ctx.destination);
-      buffers[n] = await ctx.decodeAudioData(decodeBase64(audio[n]));
-    }
+    // Decoded offline at the previews' own rate; the context that plays them is made on the
+    // first click (browsers refuse to start one before the page is used, and say so).
+    const decoder = new OfflineAudioContext(1, 1, audio.sample_rate);
+    for (const n of names) buffers[n] = await decoder.decodeAudioData(decodeBase64(audio[n]));
     duration = Math.min(buffers.mix.duration, buffers.master.duration);
   })();
 
   const level = (n) => Math.pow(10, cfg.gain_db[n] / 20);
+  const context = () => {
+    if (!ctx) {
+      ctx = new AudioContext();
+      for (const n of names) {
+        gains[n] = ctx.createGain();
+        gains[n].gain.value = n === chosen ? level(n) : 0;
+        gains[n].connect(ctx.destination);
+      }
+    }
+    return ctx;
+  };
   // Opens one source's gain at its level-matching figure and closes the other, with a 10 ms
   // ramp so the switch does not click.
-  const select = (chosen) => {
-    const t = ctx.currentTime;
+  const select = (which) => {
+    chosen = which;
+    const t = context().currentTime;
     for (const n of names) {
       const g = gains[n].gain;
       g.cancelScheduledValues(t);
       g.setValueAtTime(g.value, t);
-      g.linearRampToValueAtTime(n === chosen ? level(n) : 0, t + 0.01);
-      $("pl-" + n).setAttribute("aria-pressed", String(n === chosen));
+      g.linearRampToValueAtTime(n === which ? level(n) : 0, t + 0.01);
+      $("pl-" + n).setAttribute("aria-pressed", String(n === which));
     }
   };
   const position = () =>
@@ -408,7 +424,7 @@ const PLAYER_JS: &str = r#"
     sources = [];
   };
   const play = () => {
-    ctx.resume();
+    context().resume();
     // Both start at the same instant of the audio clock, a little ahead so neither is late.
     startedAt = ctx.currentTime + 0.05;
     sources = names.map((n) => {
@@ -451,7 +467,6 @@ const PLAYER_JS: &str = r#"
     $("pl").hidden = false;
     head.hidden = false;
     wrap.classList.add("live");
-    select("master");
     $("pl-play").onclick = () => (playing ? pause() : play());
     $("pl-mix").onclick = () => select("mix");
     $("pl-master").onclick = () => select("master");
@@ -461,8 +476,10 @@ const PLAYER_JS: &str = r#"
       seek(axis.start_s + ((x - axis.left_px) / (axis.right_px - axis.left_px)) * (axis.end_s - axis.start_s));
     };
     addEventListener("keydown", (e) => {
-      if (e.target.closest("input, textarea, select, button") || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
       const k = e.key.toLowerCase();
+      // Space on a button is that button's click.
+      if (k === " " && e.target.closest("button")) return;
       if (k === " ") playing ? pause() : play();
       else if (k === "a") select("mix");
       else if (k === "b") select("master");
@@ -479,9 +496,10 @@ const PLAYER_JS: &str = r#"
   const selftest = /^#selftest=(\d{1,5})$/.exec(location.hash);
   if (!selftest) return;
   const wait = (ms) => new Promise((done) => setTimeout(done, ms));
-  const result = { errors };
+  const result = { errors, initially };
   (async () => {
     await ready;
+    result.ready = { note: shown("pl-note"), player: shown("pl"), playhead: shown("pl-head") };
     result.decoded = names.map((n) => ({
       name: n,
       duration_s: buffers[n].duration,
