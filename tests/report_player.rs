@@ -203,11 +203,11 @@ fn console_lines(stderr: &str) -> Vec<&str> {
     stderr.lines().filter(|l| l.contains(":CONSOLE")).collect()
 }
 
-/// One render of the francium excerpt (16 s, 48 kHz) to a 44.1 kHz / 16-bit WAV at -14 LUFS.
-fn render_excerpt(dir: &Path) -> ReportDocument {
+/// One render of the francium excerpt (16 s, 48 kHz) to `formats` at -14 LUFS.
+fn render_excerpt(dir: &Path, formats: &str) -> ReportDocument {
     let mix = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/francium_excerpt.flac");
     let mut job = RenderJob::new(mix, dir.to_path_buf(), ChainSettings::default());
-    job.formats = parse_formats("wav44-16").unwrap();
+    job.formats = parse_formats(formats).unwrap();
     job.force = true;
     render::render(&job, &mut |_, _| {}).expect("render");
     let json = std::fs::read_to_string(dir.join("report.json")).unwrap();
@@ -218,33 +218,67 @@ fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
+/// The master's preview encoded from the streaming master (a 44.1 kHz / 16-bit WAV here).
 #[test]
 fn the_player_decodes_both_sources_switches_by_the_shown_gain_and_moves_the_playhead() {
-    let dir = scratch("page");
-    let doc = render_excerpt(&dir);
+    check_player("encoded", "wav44-16", &["francium_excerpt_44k1_16bit.wav"]);
+}
+
+/// The master's preview is the MP3 deliverable itself.
+#[test]
+fn the_player_plays_the_mp3_deliverable_as_the_master_when_there_is_one() {
+    check_player(
+        "mp3",
+        "wav44-16,mp3",
+        &[
+            "francium_excerpt_320k.mp3",
+            "francium_excerpt_44k1_16bit.wav",
+        ],
+    );
+}
+
+fn check_player(name: &str, formats: &str, masters: &[&str]) {
+    let dir = scratch(name);
+    let doc = render_excerpt(&dir, formats);
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "francium_excerpt_44k1_16bit.wav",
-            "report.audio.js",
-            "report.html",
-            "report.json"
-        ]
-    );
+    let mut expected: Vec<&str> = masters.to_vec();
+    expected.extend(["report.audio.js", "report.html", "report.json"]);
+    assert_eq!(names, expected);
     let audio_bytes = std::fs::metadata(dir.join("report.audio.js"))
         .unwrap()
         .len();
     let master = doc.streaming_master().unwrap().measurement;
+    // The source of the master's preview, whose loudness the level matching uses.
+    let previewed = doc
+        .deliverables
+        .iter()
+        .find(|d| d.format_id == "mp3")
+        .map_or(master, |d| d.measurement);
     let duration = master.duration_s;
     eprintln!(
         "report.audio.js: {audio_bytes} bytes for two previews of {duration:.1} s ({:.0} kB/s)",
         audio_bytes as f64 / duration / 2.0 / 1000.0
     );
+    let script = std::fs::read_to_string(dir.join("report.audio.js")).unwrap();
+    let master_b64 = script
+        .split("\"master\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the master in report.audio.js");
+    use base64::Engine as _;
+    let master_mp3 = base64::engine::general_purpose::STANDARD
+        .decode(master_b64)
+        .unwrap();
+    if let Some(mp3) = masters.iter().find(|m| m.ends_with(".mp3")) {
+        assert!(
+            master_mp3 == std::fs::read(dir.join(mp3)).unwrap(),
+            "the master's preview is not {mp3}"
+        );
+    }
     // Two 320 kbps MP3s in base64: 40 kB/s each, 53 kB/s as text.
     assert!(
         (audio_bytes as f64 / duration / 2.0 - 53_333.0).abs() < 3_000.0,
@@ -255,7 +289,7 @@ fn the_player_decodes_both_sources_switches_by_the_shown_gain_and_moves_the_play
     // louder source (the master) turned down by the difference, to 0.1 dB.
     let (mix_lufs, master_lufs) = (
         doc.mix.measurement.integrated_lufs.unwrap(),
-        master.integrated_lufs.unwrap(),
+        previewed.integrated_lufs.unwrap(),
     );
     let level = player::LevelMatch::of(Some(mix_lufs), Some(master_lufs));
     let master_db = -((master_lufs - mix_lufs) * 10.0).round() / 10.0;
@@ -333,7 +367,7 @@ fn the_player_decodes_both_sources_switches_by_the_shown_gain_and_moves_the_play
 #[test]
 fn without_its_audio_the_page_says_so_instead_of_playing() {
     let dir = scratch("alone");
-    render_excerpt(&dir);
+    render_excerpt(&dir, "wav44-16");
     std::fs::remove_file(dir.join("report.audio.js")).unwrap();
     let run = run_selftest(&dir.join("report.html"), &dir);
     let failure = run.result["failure"].as_str().unwrap_or_default();

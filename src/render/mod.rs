@@ -292,12 +292,17 @@ pub fn render(
     // The report's picture of the mix is analysed while the mix is mastered (the solve's
     // rounds leave a core free between passes), so the mix can be let go before delivery.
     // So is the player's preview of the mix: an MP3 at the rate the master's preview will
-    // have, converted block by block, so only the MP3 is kept (2.4 MB a minute).
-    let preview_rate = report::player::preview_rate(
-        deliverable_names
-            .get(report_master(&deliverable_names))
-            .map_or(rate, |(f, _)| f.rate(rate)),
-    );
+    // have (the MP3 deliverable's, when that is the master's preview), converted block by
+    // block, so only the MP3 is kept (2.4 MB a minute).
+    let master_preview_from =
+        if report::player::reuses_mp3_deliverable(&job.formats, audio.duration_s()) {
+            Format::Mp3
+        } else {
+            deliverable_names
+                .get(report_master(&deliverable_names))
+                .map_or(Format::Flac, |(f, _)| *f)
+        };
+    let preview_rate = report::player::preview_rate(master_preview_from.rate(rate));
     let ((mix_curves, mix_preview), mastering) = alongside(
         || {
             let curves = report::ReportCurves::of(report::ReportAudio {
@@ -492,6 +497,9 @@ fn deliver_and_report(
     // pictures too, while the MP3 encodes on the other core.
     let report_master = report_master(&deliverable_names);
     let target_lufs = loudness.map(|l| l.target_lufs);
+    let formats: Vec<Format> = deliverable_names.iter().map(|(f, _)| *f).collect();
+    let seconds = mastered.first().map_or(0, Vec::len) as f64 / f64::from(rate);
+    let reuse_mp3 = report::player::reuses_mp3_deliverable(&formats, seconds);
     let delivered = deliver::deliver_all(
         &mastered,
         rate,
@@ -510,20 +518,23 @@ fn deliver_and_report(
             // The master's picture is drawn from the audio the file was encoded from, at its
             // rate: the file itself differs from it only by the dither, 96 dB down and more,
             // below anything the pictures can show, and the file is not held in memory.
-            // The player's preview of the master is encoded from it too, for the same reason.
+            // The player's preview of the master is encoded from it too, for the same reason,
+            // unless the MP3 deliverable serves.
             let plots = if i == report_master {
                 let master_curves = report::ReportCurves::of(report::ReportAudio {
                     channels: encoded_from,
                     sample_rate: m.sample_rate,
                 });
                 let plots = report::Plots::from_curves(&mix_curves, &master_curves, target_lufs)?;
-                let preview = report::player::encode_preview(
-                    encoded_from,
-                    m.sample_rate,
-                    report::player::preview_rate(m.sample_rate),
-                    m.integrated_lufs,
-                    &job.cancel,
-                );
+                let preview = (!reuse_mp3).then(|| {
+                    report::player::encode_preview(
+                        encoded_from,
+                        m.sample_rate,
+                        report::player::preview_rate(m.sample_rate),
+                        m.integrated_lufs,
+                        &job.cancel,
+                    )
+                });
                 Some((plots, preview))
             } else {
                 None
@@ -541,8 +552,15 @@ fn deliver_and_report(
         measured.push(m);
         if let Some((p, preview)) = p {
             plots = Some(p);
-            master_preview = Some(preview);
+            master_preview = preview;
         }
+    }
+    if reuse_mp3 {
+        master_preview = written
+            .iter()
+            .zip(&measured)
+            .find(|(w, _)| w.format == Format::Mp3)
+            .map(|(w, m)| report::player::preview_of_mp3_file(&w.staged, m));
     }
     let preview = match (mix_preview, master_preview) {
         (Ok(mix), Some(Ok(master))) => Ok(report::player::Preview { mix, master }),
