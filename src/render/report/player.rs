@@ -12,7 +12,8 @@
 //! other, so the position is kept by construction.
 //!
 //! MP3 at 320 kbps (the deliverable's encoder): every browser's `decodeAudioData` takes it,
-//! and it is a third the size of a 16-bit FLAC of a loud master. Chromium trims LAME's
+//! and it is 36% of the size of a 16-bit FLAC (3 minutes of a loud master: 7.2 MB against
+//! 19.9 MB; report.audio.js holds two, in base64: 19.2 MB). Chromium trims LAME's
 //! encoder delay and padding (the Info frame), so each preview decodes to its source's exact
 //! length; both are encoded at the same rate, so a browser that did not trim would still
 //! keep them aligned with each other. Previews stop at [`PREVIEW_MAX_S`]. When the render
