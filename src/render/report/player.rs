@@ -177,7 +177,7 @@ pub fn write_audio_script(path: &Path, preview: &Preview) -> Result<(), ReportEr
             out.write_all(b"\"")?;
         }
         out.write_all(b"};\n")?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()
+        out.flush()
     };
     if let Err(e) = write() {
         let _ = std::fs::remove_file(&tmp);
