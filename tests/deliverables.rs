@@ -134,7 +134,11 @@ fn every_deliverable_lands_on_the_target_under_the_ceiling() {
             .deliverables
             .iter()
             .map(|d| d.path.file_name().unwrap().to_string_lossy().into_owned())
-            .chain([format!("{stem}.report.html"), format!("{stem}.report.json")])
+            .chain([
+                format!("{stem}.report.audio.js"),
+                format!("{stem}.report.html"),
+                format!("{stem}.report.json"),
+            ])
             .collect();
         expected.sort();
         assert_eq!(listing(&out), expected);

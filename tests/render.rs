@@ -70,7 +70,8 @@ fn a_48k_mix_renders_to_a_48k_24_bit_wav_under_the_ceiling() {
     // The report says what the file measures.
     assert!((d.measurement.true_peak_dbtp - tp).abs() < 1e-6);
     assert!(d.measurement.integrated_lufs > report.source.integrated_lufs + 4.0);
-    // The master and its report, nothing else: no temporary file left behind.
+    // The master and its report (with its player's audio), nothing else: no temporary file
+    // left behind.
     let mut names: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -79,6 +80,8 @@ fn a_48k_mix_renders_to_a_48k_24_bit_wav_under_the_ceiling() {
     assert_eq!(
         names,
         [
+            // The audio of the report's player.
+            "francium_excerpt.report.audio.js",
             "francium_excerpt.report.html",
             "francium_excerpt.report.json",
             "francium_excerpt_48k_24bit.wav",
@@ -388,6 +391,7 @@ fn the_renderer_writes_only_inside_its_output_folder() {
     assert_eq!(
         names,
         [
+            format!("{stem}.report.audio.js"),
             format!("{stem}.report.html"),
             format!("{stem}.report.json"),
             format!("{stem}_320k.mp3"),
@@ -547,9 +551,11 @@ fn masters_are_named_after_their_title_and_two_share_a_folder() {
     assert_eq!(
         names,
         [
+            "Night Drive.report.audio.js",
             "Night Drive.report.html",
             "Night Drive.report.json",
             "Night Drive_48k_24bit.wav",
+            "vibe-ace_excerpt.report.audio.js",
             "vibe-ace_excerpt.report.html",
             "vibe-ace_excerpt.report.json",
             "vibe-ace_excerpt_48k_24bit.wav",

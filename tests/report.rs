@@ -13,7 +13,8 @@ use lathe::render::analysis::{
 use lathe::render::decode::decode_file;
 use lathe::render::formats::parse_formats;
 use lathe::render::report::{
-    html, plot, write_atomic, write_report, write_report_files, Plots, ReportAudio, ReportDocument,
+    html, player, plot, write_atomic, write_report, write_report_files, Plots, ReportAudio,
+    ReportDocument,
 };
 use lathe::render::{self, RenderJob, LOUDNESS_TOLERANCE_LU};
 
@@ -631,4 +632,126 @@ fn the_spectrum_compares_mix_and_master_at_equal_loudness() {
         .unwrap();
     let moved = format!("{:.1} dB higher", master_lufs - mix_lufs);
     assert!(r.html.contains(&moved), "{moved}");
+}
+
+/// A player's page: the render's streaming master and mix previewed as `player` makes them
+/// (a second of each, to keep it quick).
+fn page_with_player(script: &str) -> (String, player::PagePlayer) {
+    let r = rendered();
+    let tone = sine(1000.0, -20.0, 44_100, 1.0);
+    let clip = |lufs| {
+        player::encode_preview(
+            &[tone.clone(), tone.clone()],
+            44_100,
+            44_100,
+            lufs,
+            &lathe::render::Cancel::new(),
+        )
+        .unwrap()
+    };
+    let preview = Ok(player::Preview {
+        mix: clip(-17.8),
+        master: clip(-14.0),
+    });
+    let page_player = player::PagePlayer::new(script.to_string(), &preview);
+    let page = html::render_html_with_player(&r.doc, &r.plots, Some(&page_player));
+    (page, page_player)
+}
+
+#[test]
+fn the_player_loads_only_its_audio_beside_the_page_and_sends_nothing() {
+    let (page, p) = page_with_player("report.audio.js");
+    let player::PagePlayer::Ready { level, .. } = p else {
+        panic!("{p:?}");
+    };
+    assert_eq!((level.mix_db, level.master_db), (0.0, -3.8));
+    assert!(page.contains("Level-matched: mix 0.0 dB, master -3.8 dB"));
+    // The two pictures and the audio script beside the page, nothing else.
+    let refs = references(&page);
+    assert_eq!(refs.len(), 3, "{refs:?}");
+    assert_eq!(
+        refs.iter()
+            .filter(|r| r.starts_with("src=\"data:image/png;base64,"))
+            .count(),
+        2
+    );
+    assert!(refs
+        .iter()
+        .any(|r| r.starts_with("src=\"report.audio.js\"")));
+    let lower = page.to_ascii_lowercase();
+    // The audio, the player's settings (JSON) and the player.
+    assert_eq!(lower.matches("<script").count(), 3);
+    for forbidden in [
+        "https:",
+        "<link",
+        "<iframe",
+        "<object",
+        "fetch(",
+        "xmlhttprequest",
+    ] {
+        assert!(!lower.contains(forbidden), "{forbidden}");
+    }
+    // One address: the self-test's report to 127.0.0.1, sent only when the page's address
+    // ends in #selftest=<port> (tests/report_player.rs).
+    assert_eq!(lower.matches("http:").count(), 1);
+    assert!(page.contains("\"http://127.0.0.1:\" + selftest[1] + \"/result?\""));
+    // Without a player, no script at all (the other tests' page).
+    assert!(!rendered().html.to_ascii_lowercase().contains("<script"));
+}
+
+#[test]
+fn a_hostile_audio_script_name_cannot_break_out_of_the_page() {
+    let (page, _) = page_with_player("</script><script>alert(1)</script>#?.js");
+    assert!(!page.contains("<script>alert"));
+    assert_eq!(page.to_ascii_lowercase().matches("<script").count(), 3);
+    // Percent-encoded as the script's address, `<` escaped in the JSON settings.
+    assert!(
+        page.contains("src=\"%3C%2Fscript%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E%23%3F.js\"")
+    );
+    assert!(page.contains("\\u003c/script>\\u003cscript>alert(1)\\u003c/script>#?.js"));
+}
+
+#[test]
+fn a_preview_that_could_not_be_made_leaves_a_note_and_no_script() {
+    let r = rendered();
+    let failed: player::PreviewResult = Err("the audio is empty".into());
+    let p = player::PagePlayer::new("report.audio.js".into(), &failed);
+    let page = html::render_html_with_player(&r.doc, &r.plots, Some(&p));
+    assert!(page.contains("No player: the audio is empty."));
+    assert!(!page.to_ascii_lowercase().contains("<script"));
+}
+
+#[test]
+fn the_loudness_axis_says_where_each_time_is_in_the_picture() {
+    // A steady tone reads from the first full window (3 s) to its end: the master's blue
+    // curve starts and ends where the axis the player's playhead uses puts those times.
+    let tone = sine(1000.0, -20.0, 48_000, 12.0);
+    let series = short_term_series(&[tone.clone(), tone], 48_000);
+    let (png, axis) = plot::loudness_plot(&[], &series, None).unwrap();
+    assert_eq!(png, plot::loudness_plot_png(&[], &series, None).unwrap());
+    let (rgb, w, h) = decode_png(&png);
+    assert_eq!((axis.width_px, axis.height_px), (w, h));
+    let end = series.last().unwrap().0;
+    assert_eq!((axis.start_s, axis.end_s), (0.0, end));
+    let x_of = |t: f64| {
+        axis.left_px
+            + (t - axis.start_s) / (axis.end_s - axis.start_s) * (axis.right_px - axis.left_px)
+    };
+    let w = w as usize;
+    let blue: Vec<usize> = (0..w)
+        .filter(|&x| {
+            (axis.top_px as usize..axis.bottom_px as usize).any(|y| {
+                let p = &rgb[(y * w + x) * 3..][..3];
+                p[2] as i32 - p[0] as i32 > 80 && p[2] > 150
+            })
+        })
+        .collect();
+    let (first, last) = (blue[0] as f64, *blue.last().unwrap() as f64);
+    eprintln!(
+        "curve from {first} to {last} px; the axis puts 3 s at {:.1} and {end} s at {:.1} px",
+        x_of(3.0),
+        x_of(end)
+    );
+    assert!((first - x_of(3.0)).abs() <= 2.0, "{first} vs {}", x_of(3.0));
+    assert!((last - x_of(end)).abs() <= 2.0, "{last} vs {}", x_of(end));
 }

@@ -236,8 +236,10 @@ pub fn render(
             check_target(&job.out_dir.join(name), &job.mix, job.force)?;
         }
     }
-    for file in [naming::report_json(&name), naming::report_html(&name)] {
-        check_target(&job.out_dir.join(file), &job.mix, job.force)?;
+    let paths = job.report_paths();
+    let report_files = [Some(&paths.json), Some(&paths.html), paths.audio.as_ref()];
+    for file in report_files.into_iter().flatten() {
+        check_target(file, &job.mix, job.force)?;
     }
     let settings_name = reference::settings_file_name(job, &name);
     if let Some(file) = &settings_name {
@@ -317,12 +319,32 @@ pub fn render(
     job.cancel.check()?;
     // The report's picture of the mix is analysed while the mix is mastered (the solve's
     // rounds leave a core free between passes), so the mix can be let go before delivery.
-    let (mix_curves, mastering) = alongside(
+    // So is the player's preview of the mix: an MP3 at the rate the master's preview will
+    // have (the MP3 deliverable's, when that is the master's preview), converted block by
+    // block, so only the MP3 is kept (2.4 MB a minute).
+    let master_preview_from =
+        if report::player::reuses_mp3_deliverable(&job.formats, audio.duration_s()) {
+            Format::Mp3
+        } else {
+            deliverable_names
+                .get(report_master(&deliverable_names))
+                .map_or(Format::Flac, |(f, _)| *f)
+        };
+    let preview_rate = report::player::preview_rate(master_preview_from.rate(rate));
+    let ((mix_curves, mix_preview), mastering) = alongside(
         || {
-            report::ReportCurves::of(report::ReportAudio {
+            let curves = report::ReportCurves::of(report::ReportAudio {
                 channels: signal,
                 sample_rate: rate,
-            })
+            });
+            let preview = report::player::encode_preview(
+                signal,
+                rate,
+                preview_rate,
+                signal_lufs,
+                &job.cancel,
+            );
+            (curves, preview)
         },
         || {
             master_to_target(
@@ -363,6 +385,7 @@ pub fn render(
             loudness,
             deliverable_names,
             mix_curves,
+            mix_preview,
             source,
             preflight,
             warnings,
@@ -453,6 +476,8 @@ struct DeliveryInputs {
     loudness: Option<Loudness>,
     deliverable_names: Vec<(Format, String)>,
     mix_curves: report::ReportCurves,
+    /// The player's preview of the mix, or why there is none.
+    mix_preview: Result<report::player::PreviewClip, String>,
     source: Measurement,
     preflight: Vec<preflight::Check>,
     warnings: Vec<String>,
@@ -480,6 +505,7 @@ fn deliver_and_report(
         loudness,
         deliverable_names,
         mix_curves,
+        mix_preview,
         source,
         preflight,
         mut warnings,
@@ -497,11 +523,11 @@ fn deliver_and_report(
     job.cancel.check()?;
     // The report draws the streaming master (the first lossless file). Its worker draws the
     // pictures too, while the MP3 encodes on the other core.
-    let report_master = deliverable_names
-        .iter()
-        .position(|(f, _)| *f != Format::Mp3)
-        .unwrap_or(0);
+    let report_master = report_master(&deliverable_names);
     let target_lufs = loudness.map(|l| l.target_lufs);
+    let formats: Vec<Format> = deliverable_names.iter().map(|(f, _)| *f).collect();
+    let seconds = mastered.first().map_or(0, Vec::len) as f64 / f64::from(rate);
+    let reuse_mp3 = report::player::reuses_mp3_deliverable(&formats, seconds);
     let delivered = deliver::deliver_all(
         &mastered,
         rate,
@@ -520,17 +546,29 @@ fn deliver_and_report(
             // The master's picture is drawn from the audio the file was encoded from, at its
             // rate: the file itself differs from it only by the dither, 96 dB down and more,
             // below anything the pictures can show, and the file is not held in memory.
+            // The player's preview of the master is encoded from it too, for the same reason,
+            // unless the MP3 deliverable serves.
             let plots = if i == report_master {
                 let master_curves = report::ReportCurves::of(report::ReportAudio {
                     channels: encoded_from,
                     sample_rate: m.sample_rate,
                 });
-                Some(report::Plots::from_curves(
+                let plots = report::Plots::from_curves(
                     &mix_curves,
                     &master_curves,
                     target_lufs,
                     report::level_match_db(source.integrated_lufs, m.integrated_lufs),
-                )?)
+                )?;
+                let preview = (!reuse_mp3).then(|| {
+                    report::player::encode_preview(
+                        encoded_from,
+                        m.sample_rate,
+                        report::player::preview_rate(m.sample_rate),
+                        m.integrated_lufs,
+                        &job.cancel,
+                    )
+                });
+                Some((plots, preview))
             } else {
                 None
             };
@@ -539,13 +577,29 @@ fn deliver_and_report(
     )?;
     drop(mastered);
     let mut plots: Option<report::Plots> = None;
+    let mut master_preview = None;
     let mut written = Vec::with_capacity(delivered.len());
     let mut measured = Vec::with_capacity(delivered.len());
     for (w, (m, p)) in delivered {
         written.push(w);
         measured.push(m);
-        plots = plots.or(p);
+        if let Some((p, preview)) = p {
+            plots = Some(p);
+            master_preview = preview;
+        }
     }
+    if reuse_mp3 {
+        master_preview = written
+            .iter()
+            .zip(&measured)
+            .find(|(w, _)| w.format == Format::Mp3)
+            .map(|(w, m)| report::player::preview_of_mp3_file(&w.staged, m));
+    }
+    let preview = match (mix_preview, master_preview) {
+        (Ok(mix), Some(Ok(master))) => Ok(report::player::Preview { mix, master }),
+        (Err(e), _) | (_, Some(Err(e))) => Err(e),
+        (Ok(_), None) => Err("no master to preview".into()),
+    };
     job.cancel.check()?;
     let reference_record = matching.map(|m| m.record);
     if let Some(p) = &mut plots {
@@ -656,14 +710,28 @@ fn deliver_and_report(
             report::utc_now_rfc3339(),
         );
         let paths = job.report_paths();
-        report::write_report_files(staging.dir(), &paths, &document, plots)?;
-        render_report.report = Some(paths);
+        render_report.report = Some(report::write_report_files_with_preview(
+            staging.dir(),
+            &paths,
+            &document,
+            plots,
+            Some(&preview),
+        )?);
     }
     progress(Stage::Report, 1.0);
     job.cancel.check()?;
     staging.commit(&job.out_dir)?;
     render_report.peak_memory_bytes = resources::peak_memory_bytes();
     Ok(render_report)
+}
+
+/// The deliverable the report draws and the player previews: the first lossless one (the
+/// first of any kind when all are MP3), as `ReportDocument::streaming_master` picks it.
+fn report_master(deliverable_names: &[(Format, String)]) -> usize {
+    deliverable_names
+        .iter()
+        .position(|(f, _)| *f != Format::Mp3)
+        .unwrap_or(0)
 }
 
 /// What the loudness solve has to tell the engineer.

@@ -17,7 +17,7 @@
 //! to within 0.00001 samples).
 
 use rubato::audioadapter::{Adapter, AdapterMut};
-use rubato::{Fft, FixedSync, Resampler, WindowFunction};
+use rubato::{Fft, FixedSync, Indexing, Resampler, WindowFunction};
 
 use super::error::RenderError;
 
@@ -99,6 +99,71 @@ fn resample_together(
         c.shrink_to_fit();
     }
     Ok(out)
+}
+
+/// What [`resample_blocks`] hands its output to: one block, one slice per channel.
+pub type BlockSink<'a> = dyn FnMut(&[&[f32]]) -> Result<(), RenderError> + 'a;
+
+/// Converts the first `frames` of planar audio from `from` Hz to `to` Hz block by block,
+/// handing the output to `sink` in order, a few thousand frames at a time: the samples
+/// [`resample`] gives, without holding the converted audio whole. The report's audio preview
+/// converts the mix this way while the mix is mastered, where a whole copy would add to the
+/// render's peak memory (tests/render_memory.rs).
+pub fn resample_blocks(
+    channels: &[Vec<f32>],
+    frames: usize,
+    from: u32,
+    to: u32,
+    sink: &mut BlockSink<'_>,
+) -> Result<(), RenderError> {
+    let err = |detail: String| RenderError::Resample { from, to, detail };
+    let frames = channels.iter().map(Vec::len).min().unwrap_or(0).min(frames);
+    let mut resampler = Fft::<f64>::new_custom(
+        from as usize,
+        to as usize,
+        CHUNK_FRAMES,
+        1,
+        channels.len(),
+        WindowFunction::BlackmanHarris2,
+        FixedSync::Input,
+    )
+    .map_err(|e| err(e.to_string()))?;
+    let input = F32In {
+        planes: channels,
+        frames,
+    };
+    let mut out = F32Out(vec![
+        vec![0.0f32; resampler.output_frames_max()];
+        channels.len()
+    ]);
+    let wanted = output_frames(frames, from, to);
+    // The filter's delay is dropped from the front, as `process_all_into_buffer` does, so
+    // the output stays aligned with the input.
+    let mut delay = resampler.output_delay();
+    let (mut read, mut emitted) = (0, 0);
+    while emitted < wanted {
+        let next = resampler.input_frames_next();
+        let left = frames - read;
+        let indexing = Indexing {
+            input_offset: read,
+            // Past the end this is Some(0): zeros, which flush the filter's tail.
+            partial_len: (left < next).then_some(left),
+            ..Indexing::default()
+        };
+        let (_, produced) = resampler
+            .process_into_buffer(&input, &mut out, Some(&indexing))
+            .map_err(|e| err(e.to_string()))?;
+        read += next.min(left);
+        let start = delay.min(produced);
+        delay -= start;
+        let end = produced.min(start + (wanted - emitted));
+        if end > start {
+            let planes: Vec<&[f32]> = out.0.iter().map(|c| &c[start..end]).collect();
+            sink(&planes)?;
+            emitted += end - start;
+        }
+    }
+    Ok(())
 }
 
 /// Planar f32 audio read as f64 by the resampler; `frames` is the shortest plane's length.
@@ -183,6 +248,29 @@ mod tests {
         let n = 24_000;
         let want = (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / to as f32).sin() * 0.5;
         assert!((y[0][n] - want).abs() < 1e-3, "{} vs {want}", y[0][n]);
+    }
+
+    #[test]
+    fn converting_block_by_block_gives_the_samples_of_a_whole_conversion() {
+        let left: Vec<f32> = (0..50_001)
+            .map(|n| (n as f32 * 0.031).sin() * 0.7)
+            .collect();
+        let right: Vec<f32> = (0..50_001)
+            .map(|n| ((n * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.3)
+            .collect();
+        let planes = vec![left, right];
+        for (from, to) in [(96_000, 48_000), (48_000, 44_100), (88_200, 44_100)] {
+            let whole = resample(&planes, from, to).unwrap();
+            let mut blocks = vec![Vec::new(), Vec::new()];
+            resample_blocks(&planes, usize::MAX, from, to, &mut |b| {
+                for (all, block) in blocks.iter_mut().zip(b) {
+                    all.extend_from_slice(block);
+                }
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(blocks, whole, "{from} -> {to}");
+        }
     }
 
     #[test]

@@ -1,5 +1,8 @@
-//! `report.html`: one self-contained page (inline CSS, the plots as PNG data URIs, no script,
-//! nothing fetched), so it can be mailed to a client and opened anywhere, offline.
+//! `report.html`: one page (inline CSS, the plots as PNG data URIs, nothing fetched), so it
+//! can be mailed to a client and opened anywhere, offline. With a player ([`super::player`])
+//! it has one inline script and loads one more, the audio, from the file beside it; without
+//! JavaScript or without that file every figure and table reads the same, and a one-line note
+//! stands where the player would be. Without a player there is no script at all.
 //!
 //! Every string that comes from outside the program (file names, check details, notes) goes
 //! through [`escape`]; numbers are formatted here.
@@ -10,6 +13,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use super::document::{MeasurementRecord, ReportDocument};
+use super::player::{self, PagePlayer};
 use super::Plots;
 use crate::render::preflight::Severity;
 use crate::render::LOUDNESS_TOLERANCE_LU;
@@ -96,8 +100,17 @@ dl.glossary { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16
 dl.glossary dt { font-weight: 600; } dl.glossary dd { margin: 0; }
 "#;
 
-/// The whole page.
+/// The whole page, without a player.
 pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
+    render_html_with_player(doc, plots, None)
+}
+
+/// The whole page, with the player when `player` is given.
+pub fn render_html_with_player(
+    doc: &ReportDocument,
+    plots: &Plots,
+    player: Option<&PagePlayer>,
+) -> String {
     let mut h = String::with_capacity(
         16_384 + (plots.loudness_png.len() + plots.spectrum_png.len()) * 4 / 3,
     );
@@ -106,7 +119,8 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Mastering report: {mix_name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+         <title>Mastering report: {mix_name}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n<main>\n",
+        if player.is_some() { player::STYLE } else { "" }
     );
     // File names only: a report travels to clients, and a machine's folders are nobody's
     // business but its owner's.
@@ -131,7 +145,7 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
         h.push_str("</ul></div>\n");
     }
     which_file_where(&mut h, doc);
-    figures(&mut h, doc, plots);
+    figures(&mut h, doc, plots, player);
     crate::render::reference::html::sections(&mut h, doc);
     preflight(&mut h, doc);
     crate::render::stems::html::section(&mut h, doc.stems.as_ref());
@@ -143,11 +157,15 @@ pub fn render_html(doc: &ReportDocument, plots: &Plots) -> String {
         h,
         "<footer>Made by {} {} from {}. Loudness and true peak per ITU-R BS.1770-4 and EBU R 128, \
          loudness range per EBU Tech 3342; every deliverable measured as decoded back from disk.</footer>\n\
-         </main>\n</body>\n</html>\n",
+         </main>\n",
         escape(&doc.tool),
         escape(&doc.tool_version),
         mix_name
     );
+    if let Some(p) = player {
+        player::scripts(&mut h, p, &plots.loudness_axis);
+    }
+    h.push_str("</body>\n</html>\n");
     h
 }
 
@@ -410,16 +428,25 @@ fn summary(h: &mut String, doc: &ReportDocument) {
     h.push_str("</section>\n");
 }
 
-fn figures(h: &mut String, doc: &ReportDocument, plots: &Plots) {
+fn figures(h: &mut String, doc: &ReportDocument, plots: &Plots, player: Option<&PagePlayer>) {
     let target = doc.target_lufs.map_or(String::new(), |t| {
         format!(", dashed line at the {t:.1} LUFS target")
     });
+    h.push_str("<h2>Loudness over time</h2>\n");
+    if let Some(p) = player {
+        player::controls(h, p);
+    }
+    h.push_str("<figure>");
+    let img = format!(
+        "<img src=\"{}\" width=\"1100\" height=\"440\" \
+         alt=\"Short-term loudness over time of the mix and the master\">",
+        png_data_uri(&plots.loudness_png)
+    );
+    player::picture(h, &img, player, &plots.loudness_axis);
     let _ = write!(
         h,
-        "<h2>Loudness over time</h2>\n<figure><img src=\"{}\" width=\"1100\" height=\"440\" \
-         alt=\"Short-term loudness over time of the mix and the master\">\n<figcaption>{} (3 s window, read every 100 ms) of the mix and of the master{}; \
+        "\n<figcaption>{} (3 s window, read every 100 ms) of the mix and of the master{}; \
          readings start once the first window is full.</figcaption></figure>\n",
-        png_data_uri(&plots.loudness_png),
         term("Short-term loudness", "Short-term loudness"),
         escape(&target)
     );

@@ -6,10 +6,14 @@
 //! and draws the plots from [`ReportCurves`]: the mix's, analysed while the mix is mastered,
 //! and the streaming master's, from the audio that file was encoded from (it differs from
 //! the file by the dither alone). [`write_report`] draws them from whole signals instead.
+//!
+//! With a [`player::Preview`] the page has a player and its audio sits beside it
+//! ([`player::audio_script_name`]: `report.audio.js` beside `report.html`).
 
 pub mod document;
 pub mod html;
 pub mod platforms;
+pub mod player;
 pub mod plot;
 pub mod story;
 
@@ -50,6 +54,8 @@ pub struct ReportAudio<'a> {
 pub struct Plots {
     pub loudness_png: Vec<u8>,
     pub spectrum_png: Vec<u8>,
+    /// Where the loudness picture's time axis lies in it, for the player's playhead.
+    pub loudness_axis: plot::TimeAxis,
     /// Pictures of optional stages (reference matching, the assistant), in page order.
     pub figures: Vec<Figure>,
 }
@@ -106,12 +112,13 @@ impl Plots {
         target_lufs: Option<f64>,
         mix_gain_db: f64,
     ) -> Result<Self, ReportError> {
-        let loudness_png =
-            plot::loudness_plot_png(&mix.short_term, &master.short_term, target_lufs)?;
+        let (loudness_png, loudness_axis) =
+            plot::loudness_plot(&mix.short_term, &master.short_term, target_lufs)?;
         let spectrum_png = plot::spectrum_plot_png(&mix.spectrum, &master.spectrum, mix_gain_db)?;
         Ok(Self {
             loudness_png,
             spectrum_png,
+            loudness_axis,
             figures: Vec::new(),
         })
     }
@@ -133,15 +140,19 @@ pub fn level_match_db(mix_lufs: f64, master_lufs: f64) -> f64 {
 pub struct ReportPaths {
     pub json: PathBuf,
     pub html: PathBuf,
+    /// The player's audio beside the page, when there is one.
+    pub audio: Option<PathBuf>,
 }
 
 impl ReportPaths {
     /// The report of the master called `name` (`naming::master_name`) in `dir`:
-    /// `<name>.report.json` and `<name>.report.html`.
+    /// `<name>.report.json`, `<name>.report.html` and the player's `<name>.report.audio.js`.
     pub fn in_dir(dir: &Path, name: &str) -> Self {
+        let html = naming::report_html(name);
         Self {
             json: dir.join(naming::report_json(name)),
-            html: dir.join(naming::report_html(name)),
+            audio: Some(dir.join(player::audio_script_name(&html))),
+            html: dir.join(html),
         }
     }
 }
@@ -158,8 +169,7 @@ pub fn write_report(
 ) -> Result<ReportPaths, ReportError> {
     let plots = Plots::draw(mix, master, doc.target_lufs)?;
     let paths = ReportPaths::in_dir(out_dir, name);
-    write_report_files(out_dir, &paths, doc, &plots)?;
-    Ok(paths)
+    write_report_files(out_dir, &paths, doc, &plots)
 }
 
 /// Writes the report with plots already drawn into `dir`, under the file names of `paths`
@@ -170,13 +180,38 @@ pub fn write_report_files(
     paths: &ReportPaths,
     doc: &ReportDocument,
     plots: &Plots,
-) -> Result<(), ReportError> {
+) -> Result<ReportPaths, ReportError> {
+    write_report_files_with_preview(dir, paths, doc, plots, None)
+}
+
+/// [`write_report_files`], and with `preview` the player: its audio is written beside the
+/// page first, so a page with a player never lacks its audio (an error stops both); a
+/// preview that could not be made leaves a note on the page instead. Returns `paths` with
+/// `audio` only where the audio was written.
+pub fn write_report_files_with_preview(
+    dir: &Path,
+    paths: &ReportPaths,
+    doc: &ReportDocument,
+    plots: &Plots,
+    preview: Option<&player::PreviewResult>,
+) -> Result<ReportPaths, ReportError> {
     let name_in_dir = |p: &Path| dir.join(p.file_name().unwrap_or_default());
+    let html_name = paths
+        .html
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let script = player::audio_script_name(&html_name);
+    let page_player = preview.map(|p| player::PagePlayer::new(script.clone(), p));
+    let mut written = paths.clone();
+    written.audio = None;
+    if let Some(Ok(p)) = preview {
+        player::write_audio_script(&dir.join(&script), p)?;
+        written.audio = Some(paths.html.with_file_name(&script));
+    }
     write_json(&name_in_dir(&paths.json), doc)?;
-    write_atomic(
-        &name_in_dir(&paths.html),
-        html::render_html(doc, plots).as_bytes(),
-    )
+    let page = html::render_html_with_player(doc, plots, page_player.as_ref());
+    write_atomic(&name_in_dir(&paths.html), page.as_bytes())?;
+    Ok(written)
 }
 
 /// Writes `doc` as pretty-printed JSON to `path`, atomically.

@@ -341,6 +341,22 @@ where
     Ok(())
 }
 
+/// Where the loudness picture's plot area lies in the picture as stored, and the times at
+/// its left and right edges: what report.html's player needs to put a playhead over it.
+/// Pixels count from the picture's top left corner; a time `t` is at
+/// `left_px + (t - start_s) / (end_s - start_s) * (right_px - left_px)`, as plotters maps it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct TimeAxis {
+    pub start_s: f64,
+    pub end_s: f64,
+    pub left_px: f64,
+    pub right_px: f64,
+    pub top_px: f64,
+    pub bottom_px: f64,
+    pub width_px: u32,
+    pub height_px: u32,
+}
+
 /// Short-term loudness over time, mix and master, with the target as a dashed line.
 /// Series are `(time_s, lufs)` as from `analysis::short_term_series`.
 pub fn loudness_plot_png(
@@ -348,6 +364,15 @@ pub fn loudness_plot_png(
     master: &[(f64, f64)],
     target_lufs: Option<f64>,
 ) -> Result<Vec<u8>, ReportError> {
+    loudness_plot(mix, master, target_lufs).map(|(png, _)| png)
+}
+
+/// [`loudness_plot_png`] and where its time axis lies in the picture.
+pub fn loudness_plot(
+    mix: &[(f64, f64)],
+    master: &[(f64, f64)],
+    target_lufs: Option<f64>,
+) -> Result<(Vec<u8>, TimeAxis), ReportError> {
     let duration = mix
         .iter()
         .chain(master)
@@ -372,7 +397,8 @@ pub fn loudness_plot_png(
         });
     }
 
-    render_png(|root| {
+    let mut area = None;
+    let png = render_png(|root| {
         draw_header(root, "Short-term loudness (3 s window)", &curves)?;
         let mut chart = ChartBuilder::on(root)
             .margin(px(16))
@@ -394,8 +420,22 @@ pub fn loudness_plot_png(
             draw_curve(&mut chart, *c, vec![(0.0, t), (duration, t)])?;
         }
         draw_curve(&mut chart, MIX_CURVE, clamped(mix, bottom))?;
+        area = Some(chart.plotting_area().get_pixel_range());
         draw_curve(&mut chart, MASTER_CURVE, clamped(master, bottom))
-    })
+    })?;
+    let (x, y) = area.ok_or_else(|| ReportError::Plot("no plot area".into()))?;
+    let stored = |v: i32| f64::from(v) / f64::from(SUPERSAMPLE);
+    let axis = TimeAxis {
+        start_s: 0.0,
+        end_s: duration,
+        left_px: stored(x.start),
+        right_px: stored(x.end),
+        top_px: stored(y.start),
+        bottom_px: stored(y.end),
+        width_px: PLOT_WIDTH,
+        height_px: PLOT_HEIGHT,
+    };
+    Ok((png, axis))
 }
 
 /// Frequencies labelled on the spectrum's axis.
