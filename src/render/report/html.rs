@@ -85,6 +85,7 @@ th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--lin
 th { background: var(--panel); font-weight: 600; white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.file { overflow-wrap: anywhere; }
+td.send { white-space: nowrap; }
 .pass, .fail { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
 .pass { color: var(--ok); background: var(--ok-bg); } .fail { color: var(--bad); background: var(--bad-bg); }
 .sev-note, .sev-warning { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
@@ -279,7 +280,7 @@ fn which_file_where(h: &mut String, doc: &ReportDocument) {
             .map_or_else(|| "\u{2013}".to_string(), escape);
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td class=\"file\">{file}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"send\">{file}</td><td>{}</td></tr>",
             escape(&d.destination),
             escape(&d.why)
         );
@@ -321,7 +322,11 @@ fn summary(h: &mut String, doc: &ReportDocument) {
     if let Some(m) = master {
         let (note, status) = match (doc.target_lufs, m.integrated_lufs) {
             (Some(t), Some(i)) => (
-                format!("{:+.2} LU from target", i - t),
+                if (i - t).abs() < 0.005 {
+                    "on target".to_string()
+                } else {
+                    format!("{:+.2} LU from target", i - t)
+                },
                 Some((i - t).abs() <= LOUDNESS_TOLERANCE_LU),
             ),
             _ => (
