@@ -8,6 +8,9 @@ use std::process::ExitCode;
 pub const USAGE_ERROR: u8 = 2;
 /// A file that cannot be read or written, or a render that failed: exit code 1.
 pub const FILE_ERROR: u8 = 1;
+/// Stopped by Ctrl-C: 128 + SIGINT, as a shell reports a command the signal ended, so a
+/// script can tell "stopped" from "failed".
+pub const INTERRUPTED: u8 = 130;
 
 /// A refusal of the command line: printed as one line, exit code 2.
 #[derive(Debug)]
@@ -47,8 +50,14 @@ pub fn message(e: &anyhow::Error) -> String {
 /// Prints `error: <message>` and returns the exit code its kind gets.
 pub fn fail(e: &anyhow::Error) -> ExitCode {
     eprintln!("error: {}", message(e));
+    let stopped = e
+        .chain()
+        .filter_map(|c| c.downcast_ref::<lathe::render::RenderError>())
+        .any(|r| matches!(r, lathe::render::RenderError::Cancelled));
     if e.downcast_ref::<Usage>().is_some() {
         ExitCode::from(USAGE_ERROR)
+    } else if stopped {
+        ExitCode::from(INTERRUPTED)
     } else {
         ExitCode::from(FILE_ERROR)
     }
