@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use super::error::RenderError;
 
+/// The number of this process's next staging folder.
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 #[derive(Debug)]
 pub struct Staging {
     dir: PathBuf,
@@ -43,8 +46,11 @@ fn remove_created(dir: &Path, top: &Path) {
 }
 
 impl Staging {
-    /// Creates `<out_dir>/.lathe-staging-<pid>/` (and `out_dir` if needed). Creating it is
-    /// the test that the output folder is writable, so it runs before any work does.
+    /// Creates `<out_dir>/.lathe-staging-<pid>-<n>/` (and `out_dir` if needed). Creating it
+    /// is the test that the output folder is writable, so it runs before any work does.
+    /// `n` counts the stagings of this process: a batch renders several tracks at once, and
+    /// two of them may share an output folder; with the pid alone the second would remove
+    /// the first one's staging folder.
     pub fn create(out_dir: &Path) -> Result<Self, RenderError> {
         let created = outermost_missing(out_dir);
         let not_writable = |path: &Path, cause| RenderError::OutputNotWritable {
@@ -59,7 +65,11 @@ impl Staging {
         }
         // From here on `Drop` cleans up whatever fails.
         let staging = Self {
-            dir: out_dir.join(format!(".lathe-staging-{}", std::process::id())),
+            dir: out_dir.join(format!(
+                ".lathe-staging-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )),
             committed: false,
             created,
         };

@@ -51,9 +51,17 @@ fn ctrl_c_while_writing_leaves_no_file_behind() {
         .spawn()
         .unwrap();
     // Wait for the staging folder: from then on the render has something to clean up.
-    let staging = format!(".lathe-staging-{}", child.id());
+    // `.lathe-staging-<pid>-<n>`: the pid names the process, `n` the render within it.
+    let staging = format!(".lathe-staging-{}-", child.id());
+    let staged = || {
+        std::fs::read_dir(&out).is_ok_and(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().starts_with(&staging))
+        })
+    };
     let mut waited = 0;
-    while !out.join(&staging).exists() {
+    while !staged() {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the render ended ({status}) before it wrote anything");
         }
