@@ -4,6 +4,7 @@
 
 pub mod album;
 pub mod analysis;
+pub mod batch;
 pub mod cancel;
 pub mod ddp;
 pub mod decode;
