@@ -2,6 +2,7 @@
 //!
 //! - `cargo xtask bundle lathe --release`: builds Lathe.clap and Lathe.vst3 (nice-plug-xtask).
 //! - `cargo xtask render <mix> …`: masters a mix offline through the same chain.
+//! - `cargo xtask batch <manifest.csv>` (or `render --batch`): masters a manifest of tracks.
 //! - `cargo xtask bench-render`: times a full render against ffmpeg's two-pass loudnorm.
 //! - `cargo xtask bench-quality`: what mastering costs the music (pumping, fast residual),
 //!   Lathe beside ffmpeg's loudnorm and alimiter, on the shared mixes.
@@ -52,7 +53,7 @@ fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         // The same functions the installed `lathe` command runs (src/bin/lathe.rs).
-        Some(c @ ("render" | "ddp-info")) => {
+        Some(c @ ("render" | "batch" | "ddp-info")) => {
             xtask::run_command("cargo xtask", c, args.collect()).unwrap_or(ExitCode::FAILURE)
         }
         Some("test") => test(args.collect()),

@@ -20,6 +20,8 @@ and measured: on the loudness target, under the true-peak ceiling.
 
 Usage: cargo xtask render <mix> [options]
        cargo xtask render --album <album.toml> [--out <dir>] [--formats <list>] [--force]
+       cargo xtask render --batch <manifest.csv> [--jobs <n>] [--shard <i>/<n>]
+                         (a manifest of tracks; cargo xtask batch --help, docs/batch.md)
 
 Arguments:
   <mix>                  The mix: WAV (16/24/32-bit int, 32/64-bit float), AIFF/AIFC or FLAC,
@@ -112,7 +114,7 @@ Example:
 ";
 
 /// Every option `parse` knows, for the "did you mean" of an unknown one.
-const OPTIONS: &[&str] = &[
+pub(crate) const OPTIONS: &[&str] = &[
     "--help",
     "--settings",
     "--target",
@@ -138,6 +140,7 @@ const OPTIONS: &[&str] = &[
     "--as-set",
     "--stems",
     "--allow-offset",
+    "--batch",
 ];
 
 /// The names `--platform` takes (`custom` is `--target`).
@@ -155,7 +158,7 @@ fn platform_target(name: &str) -> Option<f64> {
 }
 
 #[derive(Default)]
-struct Args {
+pub(crate) struct Args {
     mix: PathBuf,
     settings: Option<PathBuf>,
     target_lufs: Option<f64>,
@@ -202,7 +205,7 @@ fn text(option: &str, value: Option<String>) -> Result<Option<String>> {
     ))
 }
 
-fn parse(args: Vec<String>) -> Result<Option<Args>> {
+pub(crate) fn parse(args: Vec<String>) -> Result<Option<Args>> {
     let mut parsed = Args::default();
     let mut mix = None;
     let mut it = args.into_iter().peekable();
@@ -516,13 +519,13 @@ fn print_album_summary(report: &lathe::render::album::AlbumReport) {
 }
 
 /// Which options the command line set, so a refusal names the one the user typed.
-struct Given {
+pub(crate) struct Given {
     ceiling: bool,
 }
 
 /// A job the library refused, as one line naming the option and its allowed range: a usage
 /// error (exit code 2).
-fn refusal(e: &JobError, given: &Given, job: &RenderJob) -> anyhow::Error {
+pub(crate) fn refusal(e: &JobError, given: &Given, job: &RenderJob) -> anyhow::Error {
     let line = match e {
         JobError::Target { value, min, max } => {
             // `--target 14` is nearly always `--target -14` with the minus forgotten.
@@ -573,10 +576,10 @@ fn refusal(e: &JobError, given: &Given, job: &RenderJob) -> anyhow::Error {
     crate::cli::Usage(line).into()
 }
 
-fn render(args: Args) -> Result<()> {
-    if let Some(path) = args.album.clone() {
-        return render_album(args, path);
-    }
+/// The job a (single-mix) command line asks for, checked against the library's rules; a
+/// refusal is a usage error naming the option. `lathe batch` builds every manifest row's job
+/// through this same function, so a row and a command line can never mean different things.
+pub(crate) fn build_job(args: Args) -> Result<(RenderJob, Given)> {
     let options = Given {
         ceiling: args.ceiling_dbtp.is_some(),
     };
@@ -635,6 +638,15 @@ fn render(args: Args) -> Result<()> {
     if let Err(e) = job.validate() {
         return Err(refusal(&e, &options, &job));
     }
+    Ok((job, options))
+}
+
+fn render(args: Args) -> Result<()> {
+    if let Some(path) = args.album.clone() {
+        return render_album(args, path);
+    }
+    let json = args.json;
+    let (job, options) = build_job(args)?;
     // Ctrl-C stops the render between blocks; the staging folder goes with it.
     let cancel = job.cancel.clone();
     let _ = ctrlc::set_handler(move || cancel.cancel());
@@ -646,7 +658,7 @@ fn render(args: Args) -> Result<()> {
         Err(render::RenderError::Job(e)) => return Err(refusal(&e, &options, &job)),
         r => r?,
     };
-    if args.json {
+    if json {
         // The same document the render wrote beside the masters.
         let path = report
             .report
@@ -784,7 +796,12 @@ fn print_destinations(report: &RenderReport) {
 
 /// `prog` is the command as the user typed it (`cargo xtask` or `lathe`), for the help.
 /// Exit codes: 0 done, 2 a usage error (nothing was read or written), 1 anything else.
-pub fn run(prog: &str, args: Vec<String>) -> ExitCode {
+pub fn run(prog: &str, mut args: Vec<String>) -> ExitCode {
+    // `render --batch <manifest.csv> …` is `batch <manifest.csv> …`.
+    if let Some(i) = args.iter().position(|a| a == "--batch") {
+        args.remove(i);
+        return crate::batch_cli::run(prog, args);
+    }
     let result = match parse(args) {
         // Every parse error is a mistake in the command line.
         Err(e) => Err(crate::cli::Usage(crate::cli::message(&e)).into()),

@@ -183,8 +183,17 @@ fn flag(value: &str) -> Option<bool> {
 }
 
 /// Reads a manifest; relative paths are taken from `base` (the manifest's folder), so the
-/// manifest means the same from any working folder. Every bad row is returned, not the first.
-pub fn parse(text: &str, base: &Path) -> Result<Vec<Row>, Vec<RowError>> {
+/// manifest means the same from any working folder. Returns the good rows and every bad one
+/// (not only the first), so a caller can check the good rows further and name every mistake
+/// at once; a bad header leaves no rows.
+pub fn parse(text: &str, base: &Path) -> (Vec<Row>, Vec<RowError>) {
+    match parse_all(text, base) {
+        Ok(parsed) => parsed,
+        Err(e) => (Vec::new(), e),
+    }
+}
+
+fn parse_all(text: &str, base: &Path) -> Result<(Vec<Row>, Vec<RowError>), Vec<RowError>> {
     let records = records(text).map_err(|e| vec![e])?;
     let mut records = records.into_iter();
     let Some((header_line, header)) = records.next() else {
@@ -283,11 +292,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<Row>, Vec<RowError>> {
     if rows.is_empty() && errors.is_empty() {
         errors.push(RowError::new(header_line, "the manifest has no tracks"));
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    Ok((rows, errors))
 }
 
 #[cfg(test)]
@@ -315,8 +320,8 @@ mod tests {
         std::fs::write(dir.join("a.wav"), b"x").unwrap();
         let text =
             "Mix,out,Target,noise_shaping,title\n# a note\n\na.wav,masters/a,-14,yes,\"A, B\"\n";
-        let rows = parse(text, &dir).unwrap();
-        assert_eq!(rows.len(), 1);
+        let (rows, errors) = parse(text, &dir);
+        assert_eq!((rows.len(), errors), (1, vec![]));
         let row = &rows[0];
         assert_eq!(row.line, 4);
         assert_eq!(row.get("mix"), Some(dir.join("a.wav").to_str().unwrap()));
@@ -329,17 +334,15 @@ mod tests {
     #[test]
     fn every_bad_row_is_named_by_its_line() {
         let dir = std::env::temp_dir();
-        let e = parse("mix,out,trget\n", &dir).unwrap_err();
+        let (_, e) = parse("mix,out,trget\n", &dir);
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].unknown_column.as_deref(), Some("trget"));
-        assert!(parse("mix,title\n", &dir).unwrap_err()[0]
-            .message
-            .contains("`out`"));
+        assert!(parse("mix,title\n", &dir).1[0].message.contains("`out`"));
         let e = parse(
             "mix,out,assist\nnowhere.wav,o,\n,o,\nx,o,maybe\nx,o\n",
             &dir,
         )
-        .unwrap_err();
+        .1;
         let lines: Vec<usize> = e.iter().map(|e| e.line).collect();
         assert_eq!(lines, [2, 3, 4, 5], "{e:?}");
         assert!(e[0].message.contains("no such file"));

@@ -7,6 +7,7 @@ const USAGE: &str = "\
 Lathe: masters a mix offline and writes every deliverable, each measured.
 
 Usage: lathe render <mix> [options]     master a mix (lathe render --help lists the options)
+       lathe batch <manifest.csv>       master every track of a manifest (docs/batch.md)
        lathe ddp-info <dir>             read a DDP image back
        lathe --version
 ";
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(c) => xtask::run_command("lathe", c, args.collect()).unwrap_or_else(|| {
-            let hint = xtask::cli::nearest(c, &["render", "ddp-info"])
+            let hint = xtask::cli::nearest(c, &["render", "batch", "ddp-info"])
                 .map(|k| format!(" (did you mean {k}?)"))
                 .unwrap_or_default();
             eprintln!("error: unknown command {c}{hint}; lathe --help lists the commands");

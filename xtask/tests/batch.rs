@@ -1,0 +1,241 @@
+//! `lathe batch` as a label's engineer runs it (issue 20): the real binary, real music, a
+//! manifest in a scratch folder. A bad manifest is refused before any work with every bad
+//! line named; a good one masters every track on target, writes the batch report, and a
+//! rerun skips what is done and redoes only what changed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(name)
+        .canonicalize()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lathe-batch-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn lathe(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_lathe"))
+        .args(args)
+        .current_dir(cwd)
+        // Not an array task unless the test says so, even under a CI that is one.
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+#[test]
+fn a_bad_manifest_is_refused_naming_every_bad_line_and_nothing_is_written() {
+    let dir = scratch("bad");
+    let francium = data("francium_excerpt.flac");
+    let vibe = data("vibe-ace_excerpt.flac");
+    let manifest = format!(
+        "mix,out,target,formats\n\
+         {},francium,-14,wav44-16\n\
+         {},vibe,14,wav44-16\n\
+         missing.flac,missing,-14,wav44-16\n\
+         {},byproduct,-14,wav44-17\n",
+        francium.display(),
+        vibe.display(),
+        francium.display(),
+    );
+    std::fs::write(dir.join("album.csv"), manifest).unwrap();
+    let r = lathe(&dir, &["batch", "album.csv", "--jobs", "2"], &[]);
+    println!("{}", r.stderr);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("3 bad row(s)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "album.csv:line 3: --target 14 is outside -36 to -5 LUFS; did you mean --target -14?"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("album.csv:line 4: mix: "), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("missing.flac: no such file"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("album.csv:line 5: --formats"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("line 2"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert_eq!(names(&dir), ["album.csv"], "something was written");
+
+    // A header with an unknown column, with the nearest known one.
+    std::fs::write(dir.join("album.csv"), "mix,out,trget\n").unwrap();
+    let r = lathe(&dir, &["render", "--batch", "album.csv"], &[]);
+    println!("{}", r.stderr);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("album.csv:line 1: unknown column `trget`; did you mean target?"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(names(&dir), ["album.csv"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn mtime(path: &Path) -> SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn manifest(vibe_target: &str) -> String {
+    format!(
+        "mix,out,target,platform,formats,title\n\
+         {},masters/francium,-14,,wav44-16,Francium\n\
+         {},masters/vibe,{vibe_target},,wav44-16,\n\
+         {},masters/by-product,,apple,wav44-16,By-Product\n",
+        data("francium_excerpt.flac").display(),
+        data("vibe-ace_excerpt.flac").display(),
+        data("by-product_excerpt.flac").display(),
+    )
+}
+
+#[test]
+fn a_batch_masters_every_track_and_a_rerun_redoes_only_what_changed() {
+    let dir = scratch("run");
+    std::fs::write(dir.join("album.csv"), manifest("-14")).unwrap();
+    let r = lathe(&dir, &["batch", "album.csv", "--jobs", "2"], &[]);
+    println!("{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("3 tracks: 3 done, 0 skipped, 0 failed"),
+        "{}",
+        r.stdout
+    );
+
+    // Every track on its target, read from its own report.
+    let tracks = [
+        ("masters/francium", "Francium", -14.0),
+        ("masters/vibe", "vibe-ace_excerpt", -14.0),
+        ("masters/by-product", "By-Product", -16.0),
+    ];
+    for (out, name, target) in tracks {
+        let report = json(&dir.join(out).join(format!("{name}.report.json")));
+        let lufs = report["deliverables"][0]["measurement"]["integrated_lufs"]
+            .as_f64()
+            .unwrap();
+        assert!((lufs - target).abs() <= 0.1, "{name}: {lufs} LUFS");
+        assert!(dir.join(out).join(format!("{name}.done.json")).is_file());
+    }
+    let report = json(&dir.join("album.report.json"));
+    let rows = report["tracks"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for (row, (_, _, target)) in rows.iter().zip(tracks) {
+        assert_eq!(row["status"], "done");
+        let lufs = row["integrated_lufs"].as_f64().unwrap();
+        assert!((lufs - target).abs() <= 0.1, "{row}");
+        assert!(row["true_peak_dbtp"].as_f64().unwrap() <= -1.0, "{row}");
+    }
+    let csv = std::fs::read_to_string(dir.join("album.report.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv
+        .starts_with("line,mix,out,name,status,reason,integrated_lufs,true_peak_dbtp,warnings\n"));
+
+    let masters: Vec<PathBuf> = tracks
+        .iter()
+        .map(|(out, name, _)| dir.join(out).join(format!("{name}_44k1_16bit.wav")))
+        .collect();
+    let before: Vec<SystemTime> = masters.iter().map(|m| mtime(m)).collect();
+
+    // A rerun: nothing to do, nothing touched.
+    let r = lathe(&dir, &["batch", "album.csv"], &[]);
+    println!("{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("3 tracks: 0 done, 3 skipped, 0 failed"),
+        "{}",
+        r.stdout
+    );
+    let after: Vec<SystemTime> = masters.iter().map(|m| mtime(m)).collect();
+    assert_eq!(before, after, "a skipped track's masters were touched");
+
+    // Shards of an array job: by flag and from Slurm's environment, each its own rows.
+    let r = lathe(&dir, &["batch", "album.csv", "--shard", "1/2"], &[]);
+    assert!(
+        r.stdout
+            .contains("shard    1/2: 1 of the manifest's 3 tracks"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("line 3"), "{}", r.stdout);
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "0"),
+        ("SLURM_ARRAY_TASK_COUNT", "2"),
+    ];
+    let r = lathe(&dir, &["batch", "album.csv"], &slurm);
+    assert!(
+        r.stdout
+            .contains("shard    0/2: 2 of the manifest's 3 tracks"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("line 2") && r.stdout.contains("line 4"),
+        "{}",
+        r.stdout
+    );
+    assert!(dir.join("album.shard-0-of-2.report.csv").is_file());
+
+    // One row's target changes: that track alone is mastered again.
+    std::fs::write(dir.join("album.csv"), manifest("-16")).unwrap();
+    let r = lathe(&dir, &["batch", "album.csv", "--jobs", "2"], &[]);
+    println!("{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("3 tracks: 1 done, 2 skipped, 0 failed"),
+        "{}",
+        r.stdout
+    );
+    let redone: Vec<SystemTime> = masters.iter().map(|m| mtime(m)).collect();
+    assert_eq!(redone[0], before[0]);
+    assert_ne!(redone[1], before[1], "the changed track was not redone");
+    assert_eq!(redone[2], before[2]);
+    let report = json(&dir.join("masters/vibe/vibe-ace_excerpt.report.json"));
+    let lufs = report["deliverables"][0]["measurement"]["integrated_lufs"]
+        .as_f64()
+        .unwrap();
+    assert!((lufs + 16.0).abs() <= 0.1, "{lufs}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
