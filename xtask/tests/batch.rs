@@ -239,3 +239,76 @@ fn a_batch_masters_every_track_and_a_rerun_redoes_only_what_changed() {
     assert!((lufs + 16.0).abs() <= 0.1, "{lufs}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ctrl_c_stops_every_track_and_keeps_the_finished_ones() {
+    use lathe::render::decode::decode_file;
+    use lathe::render::encode::{wav::write_wav, PcmOptions};
+    use lathe::render::metadata::Metadata;
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    let dir = scratch("ctrl-c");
+    // A three-minute mix, so its render is still busy when the signal arrives.
+    let excerpt = decode_file(&data("francium_excerpt.flac")).unwrap();
+    let long: Vec<Vec<f32>> = excerpt.channels.iter().map(|c| c.repeat(12)).collect();
+    let mix = dir.join("long_mix.wav");
+    let pcm = PcmOptions::new(24);
+    write_wav(&mix, &long, excerpt.sample_rate, pcm, &Metadata::default()).unwrap();
+    let manifest = format!(
+        "mix,out,formats\n{},short,wav44-16\nlong_mix.wav,long,wav44-16\nlong_mix.wav,later,wav44-16\n",
+        data("vibe-ace_excerpt.flac").display()
+    );
+    std::fs::write(dir.join("album.csv"), manifest).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lathe"))
+        .args(["batch", "album.csv", "--jobs", "1"])
+        .current_dir(&dir)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The long track has begun once its staging folder is there.
+    let staging = format!(".lathe-staging-{}-", child.id());
+    let staged = || {
+        std::fs::read_dir(dir.join("long")).is_ok_and(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().starts_with(&staging))
+        })
+    };
+    let mut waited = 0;
+    while !staged() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the batch ended ({status}) before the long track began");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        waited += 1;
+        assert!(waited < 60_000, "no staging folder after five minutes");
+    }
+    let sent = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let result = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    println!("{stdout}\n{stderr}");
+    assert_eq!(result.status.code(), Some(130), "{stderr}");
+    assert!(
+        stdout.contains("3 tracks: 1 done, 0 skipped, 0 failed, 2 stopped"),
+        "{stdout}"
+    );
+    // The finished track keeps its masters and record; the stopped ones leave nothing.
+    assert!(dir.join("short/vibe-ace_excerpt.done.json").is_file());
+    assert!(dir.join("short/vibe-ace_excerpt_44k1_16bit.wav").is_file());
+    assert!(
+        !dir.join("long").exists(),
+        "the stopped track left its folder"
+    );
+    assert!(!dir.join("later").exists(), "a track began after Ctrl-C");
+    let _ = std::fs::remove_dir_all(&dir);
+}
