@@ -138,18 +138,17 @@ fn tracks(rows: &[manifest::Row], force: bool) -> (Vec<Track>, Vec<RowError>) {
         let job = crate::render_cli::parse(row_args(row))
             .and_then(|a| a.context("no mix given"))
             .and_then(|a| crate::render_cli::build_job(a).map(|(job, _)| job));
-        let hash = record::inputs_hash(row);
-        match (job, hash) {
-            (Ok(mut job), Ok(inputs_md5)) => {
+        match job {
+            Ok(mut job) => {
                 job.force = force;
                 tracks.push(Track {
                     line: row.line,
                     job,
-                    inputs_md5,
+                    // Hashed once the shard is chosen: a task reads only its own mixes.
+                    inputs_md5: String::new(),
                 });
             }
-            (Err(e), _) => errors.push(RowError::new(row.line, crate::cli::message(&e))),
-            (_, Err(e)) => errors.push(RowError::new(row.line, e.to_string())),
+            Err(e) => errors.push(RowError::new(row.line, crate::cli::message(&e))),
         }
     }
     errors.extend(batch::check_distinct(&tracks));
@@ -385,10 +384,19 @@ fn batch(args: Args) -> Result<ExitCode> {
         );
     }
     let total = tracks.len();
-    let mut tracks = match shard {
-        Some(s) => s.select(tracks),
-        None => tracks,
+    // Every row was checked (so every shard refuses a bad manifest alike); only this
+    // shard's inputs are read for their hashes. No errors: `tracks` has one track per row.
+    let paired: Vec<(&manifest::Row, Track)> = rows.iter().zip(tracks).collect();
+    let paired = match shard {
+        Some(s) => s.select(paired),
+        None => paired,
     };
+    let mut tracks = Vec::with_capacity(paired.len());
+    for (row, mut track) in paired {
+        track.inputs_md5 = record::inputs_hash(row)
+            .with_context(|| format!("line {}: cannot read its inputs", row.line))?;
+        tracks.push(track);
+    }
     // One Ctrl-C stops every running render; each leaves its folder as it was.
     let cancel = Cancel::new();
     for t in &mut tracks {
