@@ -312,3 +312,85 @@ fn ctrl_c_stops_every_track_and_keeps_the_finished_ones() {
     assert!(!dir.join("later").exists(), "a track began after Ctrl-C");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The first block of `lang` after `heading` in docs/batch.md.
+fn doc_block(heading: &str, lang: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/batch.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let from = text.find(heading).unwrap_or_else(|| panic!("no {heading}"));
+    let open = format!("```{lang}\n");
+    let start = from + text[from..].find(&open).expect("a block") + open.len();
+    let end = start + text[start..].find("```").unwrap();
+    text[start..end].to_string()
+}
+
+#[test]
+fn the_documented_slurm_script_runs_its_array_task() {
+    let dir = scratch("slurm");
+    let script = doc_block("### Slurm", "sh");
+    assert!(script.contains("#SBATCH --array=0-3"), "{script}");
+    std::fs::write(dir.join("master.sbatch"), &script).unwrap();
+    let mut manifest = String::from("mix,out,formats\n");
+    let names = ["francium", "vibe-ace", "by-product"];
+    for (i, name) in names.iter().chain(&names).enumerate() {
+        let mix = data(&format!("{name}_excerpt.flac"));
+        manifest.push_str(&format!("{},t{i},wav44-16\n", mix.display()));
+    }
+    std::fs::write(dir.join("manifest.csv"), manifest).unwrap();
+    // As Slurm runs task 1 of --array=0-3: `lathe` on PATH, the array's variables set.
+    let bin = Path::new(env!("CARGO_BIN_EXE_lathe")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("sh")
+        .arg("master.sbatch")
+        .current_dir(&dir)
+        .env("PATH", path)
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_TASK_MIN", "0")
+        .env("SLURM_ARRAY_TASK_COUNT", "4")
+        .env("SLURM_CPUS_PER_TASK", "2")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success());
+    // Task 1 of 4 takes tracks 1 and 5 (0-based): manifest lines 3 and 7, t1 and t5.
+    assert!(
+        stdout.contains("shard    1/4: 2 of the manifest's 6 tracks"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 tracks: 2 done"), "{stdout}");
+    assert!(dir.join("t1").is_dir() && dir.join("t5").is_dir());
+    for other in ["t0", "t2", "t3", "t4"] {
+        assert!(!dir.join(other).exists(), "{other} is another task's");
+    }
+    assert!(dir.join("manifest.shard-1-of-4.report.json").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_documented_kubernetes_job_gives_every_pod_the_count() {
+    let yaml = doc_block("### Kubernetes", "yaml");
+    assert!(yaml.contains("completionMode: Indexed"), "{yaml}");
+    let completions = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("completions: "))
+        .expect("completions");
+    let count = yaml
+        .split("name: LATHE_SHARD_COUNT")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .and_then(|l| l.trim().strip_prefix("value: "))
+        .expect("LATHE_SHARD_COUNT's value");
+    assert!(
+        count.starts_with(&format!("\"{completions}\"")),
+        "{count} vs {completions}"
+    );
+    assert!(
+        yaml.contains("[\"lathe\", \"batch\", \"manifest.csv\""),
+        "{yaml}"
+    );
+}
