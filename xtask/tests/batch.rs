@@ -3,23 +3,16 @@
 //! line named; a good one masters every track on target, writes the batch report, and a
 //! rerun skips what is done and redoes only what changed.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data")
-        .join(name)
-        .canonicalize()
-        .unwrap()
-}
+use common::data;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lathe-batch-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("batch", name)
 }
 
 struct Run {

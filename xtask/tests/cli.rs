@@ -3,23 +3,16 @@
 //! file and the allowed range, exits 2 for a usage error and 1 for a bad file, and leaves no
 //! folder behind.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data")
-        .join(name)
-        .canonicalize()
-        .unwrap()
-}
+use common::data;
 
 /// A fresh, empty folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lathe-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("cli", name)
 }
 
 struct Run {

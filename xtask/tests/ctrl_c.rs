@@ -3,19 +3,15 @@
 //! the test that the output folder is writable). Nothing may be left behind, not even the
 //! output folder the render created (issue 18).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::data;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use lathe::render::decode::decode_file;
 use lathe::render::encode::{wav::write_wav, PcmOptions};
 use lathe::render::metadata::Metadata;
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data")
-        .join(name)
-}
 
 #[test]
 fn ctrl_c_while_writing_leaves_no_file_behind() {
